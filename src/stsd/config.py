@@ -1,0 +1,24 @@
+"""Server settings, from CLI flags and ``STSD_*`` environment variables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_ACCOUNT = "123456789012"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = Path(".stsd")
+    database_url: str | None = None  # None: SQLite file in data_dir
+    emulator: bool = False
+    default_account: str = DEFAULT_ACCOUNT  # emulator: account for non-numeric key ids
+    cache_poll_seconds: float = 1.0  # how quickly other workers' IAM writes become visible
+    max_body_bytes: int = 10_000_000
+    trust_forwarded_for: bool = False  # use X-Forwarded-For for aws:SourceIp (behind a proxy)
+
+    def resolved_database_url(self) -> str:
+        from stsd.store.db import sqlite_url
+
+        return self.database_url or sqlite_url(self.data_dir)

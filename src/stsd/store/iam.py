@@ -1,0 +1,440 @@
+"""Control-plane writes with IAM's semantics and messages.
+
+Every write runs in one transaction that also bumps the account's ``generation``; the
+in-process :class:`Directory` snapshot is dropped after commit, other workers notice the
+generation on their next poll. Nothing is written when a check fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from stsd import ids
+from stsd.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
+from stsd.store import models
+from stsd.store.crypto import Wrapper
+from stsd.store.directory import Directory
+
+ACCESS_KEYS_PER_USER = 2
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class IamStore:
+    def __init__(self, sessions: sessionmaker[Session], wrapper: Wrapper, directory: Directory):
+        self._sessions = sessions
+        self._wrapper = wrapper
+        self.directory = directory
+
+    @contextmanager
+    def _tx(self, account_id: str) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+            session.execute(
+                update(models.Account)
+                .where(models.Account.id == account_id)
+                .values(generation=models.Account.generation + 1)
+            )
+        self.directory.invalidate(account_id)
+
+    # --- accounts -----------------------------------------------------------------------
+    def ensure_account(self, account_id: str, partition: str = "aws") -> bool:
+        """Create the account if missing; True when it was created."""
+        with self._sessions.begin() as session:
+            if session.get(models.Account, account_id) is not None:
+                return False
+            session.add(
+                models.Account(
+                    id=account_id,
+                    partition=partition,
+                    created_at=now(),
+                    generation=1,
+                    global_endpoint_token_version=1,
+                )
+            )
+        self.directory.invalidate(account_id)
+        return True
+
+    def set_global_endpoint_token_version(self, account_id: str, version: int) -> None:
+        with self._tx(account_id) as s:
+            s.execute(
+                update(models.Account)
+                .where(models.Account.id == account_id)
+                .values(global_endpoint_token_version=version)
+            )
+
+    # --- users --------------------------------------------------------------------------
+    def create_user(self, account_id: str, name: str, path: str, tags: list[dict[str, str]]) -> None:
+        with self._tx(account_id) as s:
+            if self._user(s, account_id, name, missing_ok=True) is not None:
+                raise EntityAlreadyExists(f"User with name {name} already exists.")
+            s.add(
+                models.User(
+                    id=ids.new_unique_id(ids.USER_ID_PREFIX),
+                    account_id=account_id,
+                    name=name,
+                    name_key=name.lower(),
+                    path=path,
+                    created_at=now(),
+                    tags=tags,
+                )
+            )
+
+    def delete_user(self, account_id: str, name: str) -> None:
+        with self._tx(account_id) as s:
+            user = self._user(s, account_id, name)
+            key = name.lower()
+            if s.scalar(
+                select(func.count()).select_from(models.AccessKey).where(
+                    models.AccessKey.account_id == account_id,
+                    func.lower(models.AccessKey.user_name) == key,
+                )
+            ):
+                raise DeleteConflict("Cannot delete entity, must delete access keys first.")
+            if self._count_owned(s, models.InlinePolicy, account_id, "user", key):
+                raise DeleteConflict("Cannot delete entity, must delete policies first.")
+            if self._count_owned(s, models.Attachment, account_id, "user", key):
+                raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+            if s.scalar(
+                select(func.count()).select_from(models.MfaDevice).where(
+                    models.MfaDevice.account_id == account_id,
+                    func.lower(models.MfaDevice.user_name) == key,
+                )
+            ):
+                raise DeleteConflict("Cannot delete entity, must delete MFA device first.")
+            s.delete(user)
+
+    # --- access keys --------------------------------------------------------------------
+    def create_access_key(self, account_id: str, user_name: str | None) -> tuple[str, str]:
+        with self._tx(account_id) as s:
+            owner = None
+            if user_name is not None:
+                owner = self._user(s, account_id, user_name).name
+            existing = s.scalar(
+                select(func.count()).select_from(models.AccessKey).where(
+                    models.AccessKey.account_id == account_id,
+                    (func.lower(models.AccessKey.user_name) == owner.lower())
+                    if owner
+                    else models.AccessKey.user_name.is_(None),
+                )
+            )
+            if existing >= ACCESS_KEYS_PER_USER:
+                raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {ACCESS_KEYS_PER_USER}")
+            key_id = ids.new_access_key_id(account_id)
+            secret = ids.new_secret_access_key()
+            s.add(
+                models.AccessKey(
+                    id=key_id,
+                    account_id=account_id,
+                    user_name=owner,
+                    secret_wrapped=self._wrapper.wrap(secret.encode(), "access-key"),
+                    status="Active",
+                    created_at=now(),
+                )
+            )
+        return key_id, secret
+
+    def _key(self, s: Session, account_id: str, key_id: str, user_name: str | None) -> models.AccessKey:
+        key = s.get(models.AccessKey, key_id)
+        owner_matches = key is not None and (
+            (key.user_name or "").lower() == (user_name or "").lower()
+        )
+        if key is None or key.account_id != account_id or not owner_matches:
+            raise NoSuchEntity(f"The Access Key with id {key_id} cannot be found.")
+        return key
+
+    def update_access_key(self, account_id: str, key_id: str, user_name: str | None, status: str) -> None:
+        with self._tx(account_id) as s:
+            if user_name is not None:
+                self._user(s, account_id, user_name)
+            self._key(s, account_id, key_id, user_name).status = status
+
+    def delete_access_key(self, account_id: str, key_id: str, user_name: str | None) -> None:
+        with self._tx(account_id) as s:
+            if user_name is not None:
+                self._user(s, account_id, user_name)
+            s.delete(self._key(s, account_id, key_id, user_name))
+
+    # --- roles --------------------------------------------------------------------------
+    def create_role(
+        self,
+        account_id: str,
+        name: str,
+        path: str,
+        trust_policy: str,
+        description: str | None,
+        max_session_duration: int,
+        permissions_boundary: str | None,
+        tags: list[dict[str, str]],
+    ) -> None:
+        with self._tx(account_id) as s:
+            if self._role(s, account_id, name, missing_ok=True) is not None:
+                raise EntityAlreadyExists(f"Role with name {name} already exists.")
+            s.add(
+                models.Role(
+                    id=ids.new_unique_id(ids.ROLE_ID_PREFIX),
+                    account_id=account_id,
+                    name=name,
+                    name_key=name.lower(),
+                    path=path,
+                    trust_policy=trust_policy,
+                    description=description,
+                    max_session_duration=max_session_duration,
+                    created_at=now(),
+                    permissions_boundary=permissions_boundary,
+                    tags=tags,
+                )
+            )
+
+    def update_role(
+        self, account_id: str, name: str, description: str | None, max_session_duration: int | None
+    ) -> None:
+        with self._tx(account_id) as s:
+            role = self._role(s, account_id, name)
+            if description is not None:
+                role.description = description
+            if max_session_duration is not None:
+                role.max_session_duration = max_session_duration
+
+    def update_trust_policy(self, account_id: str, name: str, document: str) -> None:
+        with self._tx(account_id) as s:
+            self._role(s, account_id, name).trust_policy = document
+
+    def delete_role(self, account_id: str, name: str) -> None:
+        with self._tx(account_id) as s:
+            role = self._role(s, account_id, name)
+            key = name.lower()
+            if self._count_owned(s, models.InlinePolicy, account_id, "role", key):
+                raise DeleteConflict("Cannot delete entity, must delete policies first.")
+            if self._count_owned(s, models.Attachment, account_id, "role", key):
+                raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+            s.delete(role)
+
+    # --- inline policies ----------------------------------------------------------------
+    def put_inline_policy(
+        self, account_id: str, owner_type: str, owner: str, policy_name: str, document: str
+    ) -> None:
+        with self._tx(account_id) as s:
+            self._owner(s, account_id, owner_type, owner)
+            row = self._inline(s, account_id, owner_type, owner, policy_name, missing_ok=True)
+            if row is None:
+                s.add(
+                    models.InlinePolicy(
+                        account_id=account_id,
+                        owner_type=owner_type,
+                        owner_key=owner.lower(),
+                        name=policy_name,
+                        name_key=policy_name.lower(),
+                        document=document,
+                    )
+                )
+            else:
+                row.document = document
+
+    def delete_inline_policy(self, account_id: str, owner_type: str, owner: str, policy_name: str) -> None:
+        with self._tx(account_id) as s:
+            self._owner(s, account_id, owner_type, owner)
+            s.delete(self._inline(s, account_id, owner_type, owner, policy_name))
+
+    # --- managed policies ---------------------------------------------------------------
+    def create_policy(
+        self, account_id: str, name: str, path: str, document: str, description: str | None
+    ) -> str:
+        arn = ids.policy_arn(account_id, path, name)
+        with self._tx(account_id) as s:
+            clash = s.scalar(
+                select(models.ManagedPolicy).where(
+                    models.ManagedPolicy.account_id == account_id,
+                    func.lower(models.ManagedPolicy.name) == name.lower(),
+                )
+            )
+            if clash is not None:
+                raise EntityAlreadyExists(
+                    f"A policy called {name} already exists. Duplicate names are not allowed."
+                )
+            self._add_policy(s, account_id, arn, name, path, document, description)
+        return arn
+
+    def install_aws_policy(self, name: str, path: str, document: str, description: str) -> None:
+        """AWS-managed policies live under the pseudo-account ``aws`` (idempotent)."""
+        arn = f"arn:aws:iam::aws:policy{path}{name}"
+        with self._sessions.begin() as s:
+            if s.get(models.ManagedPolicy, arn) is None:
+                self._add_policy(s, "aws", arn, name, path, document, description)
+        self.directory.invalidate_aws_policies()
+
+    @staticmethod
+    def _add_policy(
+        s: Session, account_id: str, arn: str, name: str, path: str, document: str, description: str | None
+    ) -> None:
+        moment = now()
+        s.add(
+            models.ManagedPolicy(
+                arn=arn,
+                id=ids.new_unique_id(ids.POLICY_ID_PREFIX),
+                account_id=account_id,
+                name=name,
+                path=path,
+                description=description,
+                default_version="v1",
+                created_at=moment,
+                updated_at=moment,
+            )
+        )
+        s.flush()
+        s.add(models.PolicyVersion(policy_arn=arn, version_id="v1", document=document, created_at=moment))
+
+    def delete_policy(self, account_id: str, arn: str) -> None:
+        with self._tx(account_id) as s:
+            policy = self._policy(s, account_id, arn)
+            if s.scalar(
+                select(func.count()).select_from(models.Attachment).where(models.Attachment.policy_arn == arn)
+            ):
+                raise DeleteConflict("Cannot delete a policy attached to entities.")
+            s.execute(delete(models.PolicyVersion).where(models.PolicyVersion.policy_arn == arn))
+            s.delete(policy)
+
+    def attach_policy(self, account_id: str, owner_type: str, owner: str, arn: str) -> None:
+        with self._tx(account_id) as s:
+            self._owner(s, account_id, owner_type, owner)
+            if self.directory.managed_policy(arn) is None and s.get(models.ManagedPolicy, arn) is None:
+                raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
+            exists = s.scalar(
+                select(models.Attachment).where(
+                    models.Attachment.account_id == account_id,
+                    models.Attachment.owner_type == owner_type,
+                    models.Attachment.owner_key == owner.lower(),
+                    models.Attachment.policy_arn == arn,
+                )
+            )
+            if exists is None:  # attaching twice is a no-op on AWS
+                s.add(
+                    models.Attachment(
+                        account_id=account_id, owner_type=owner_type, owner_key=owner.lower(), policy_arn=arn
+                    )
+                )
+
+    def detach_policy(self, account_id: str, owner_type: str, owner: str, arn: str) -> None:
+        with self._tx(account_id) as s:
+            self._owner(s, account_id, owner_type, owner)
+            row = s.scalar(
+                select(models.Attachment).where(
+                    models.Attachment.account_id == account_id,
+                    models.Attachment.owner_type == owner_type,
+                    models.Attachment.owner_key == owner.lower(),
+                    models.Attachment.policy_arn == arn,
+                )
+            )
+            if row is None:
+                raise NoSuchEntity(f"Policy {arn} was not found.")
+            s.delete(row)
+
+    # --- MFA ----------------------------------------------------------------------------
+    def create_virtual_mfa(self, account_id: str, name: str, path: str, seed: bytes) -> str:
+        serial = ids.mfa_arn(account_id, path, name)
+        with self._tx(account_id) as s:
+            if s.get(models.MfaDevice, serial) is not None:
+                raise EntityAlreadyExists("MFADevice entity at the same path and name already exists.")
+            s.add(
+                models.MfaDevice(
+                    serial=serial,
+                    account_id=account_id,
+                    name=name,
+                    path=path,
+                    seed_wrapped=self._wrapper.wrap(seed, "mfa-seed"),
+                    created_at=now(),
+                )
+            )
+        return serial
+
+    def enable_mfa(self, account_id: str, user_name: str, serial: str, step: int) -> None:
+        with self._tx(account_id) as s:
+            user = self._user(s, account_id, user_name)
+            device = s.get(models.MfaDevice, serial)
+            if device is None or device.account_id != account_id:
+                raise NoSuchEntity(f"VirtualMFADevice with serial number {serial} doesn't exist.")
+            if device.user_name is not None:
+                raise EntityAlreadyExists("MFA Device is already in use.")
+            device.user_name = user.name
+            device.enabled_at = now()
+            device.last_step = step
+
+    def consume_mfa_step(self, serial: str, step: int) -> bool:
+        """Record a TOTP time-step as used; False when it (or a later one) was used already.
+
+        Done as one conditional UPDATE so two workers cannot both accept the same code.
+        """
+        with self._sessions.begin() as s:
+            result = s.execute(
+                update(models.MfaDevice)
+                .where(models.MfaDevice.serial == serial, models.MfaDevice.last_step < step)
+                .values(last_step=step)
+            )
+            return result.rowcount == 1
+
+    # --- helpers ------------------------------------------------------------------------
+    @staticmethod
+    def _user(s: Session, account_id: str, name: str, missing_ok: bool = False) -> models.User:
+        user = s.scalar(
+            select(models.User).where(models.User.account_id == account_id, models.User.name_key == name.lower())
+        )
+        if user is None and not missing_ok:
+            raise NoSuchEntity(f"The user with name {name} cannot be found.")
+        return user  # type: ignore[return-value]
+
+    @staticmethod
+    def _role(s: Session, account_id: str, name: str, missing_ok: bool = False) -> models.Role:
+        role = s.scalar(
+            select(models.Role).where(models.Role.account_id == account_id, models.Role.name_key == name.lower())
+        )
+        if role is None and not missing_ok:
+            raise NoSuchEntity(f"The role with name {name} cannot be found.")
+        return role  # type: ignore[return-value]
+
+    def _owner(self, s: Session, account_id: str, owner_type: str, name: str) -> None:
+        if owner_type == "user":
+            self._user(s, account_id, name)
+        else:
+            self._role(s, account_id, name)
+
+    @staticmethod
+    def _inline(
+        s: Session, account_id: str, owner_type: str, owner: str, name: str, missing_ok: bool = False
+    ) -> models.InlinePolicy:
+        row = s.scalar(
+            select(models.InlinePolicy).where(
+                models.InlinePolicy.account_id == account_id,
+                models.InlinePolicy.owner_type == owner_type,
+                models.InlinePolicy.owner_key == owner.lower(),
+                models.InlinePolicy.name_key == name.lower(),
+            )
+        )
+        if row is None and not missing_ok:
+            raise NoSuchEntity(f"The {owner_type} policy with name {name} cannot be found.")
+        return row  # type: ignore[return-value]
+
+    @staticmethod
+    def _policy(s: Session, account_id: str, arn: str) -> models.ManagedPolicy:
+        policy = s.get(models.ManagedPolicy, arn)
+        if policy is None or policy.account_id != account_id:
+            raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
+        return policy
+
+    @staticmethod
+    def _count_owned(s: Session, table: type, account_id: str, owner_type: str, owner_key: str) -> int:
+        return s.scalar(
+            select(func.count()).select_from(table).where(
+                table.account_id == account_id, table.owner_type == owner_type, table.owner_key == owner_key
+            )
+        ) or 0
+
+
+__all__ = ["ACCESS_KEYS_PER_USER", "IamStore", "IntegrityError", "now"]

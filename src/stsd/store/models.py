@@ -1,0 +1,153 @@
+"""Control-plane tables (SQLAlchemy 2 ORM). Sessions have no table: tokens are sealed.
+
+Secrets (access-key secrets, MFA seeds, signing keys) are stored wrapped with the master key
+(see :mod:`stsd.store.crypto`), never in the clear. Names that IAM treats case-insensitively
+(user, role, policy names) carry a lower-cased ``*_key`` column for the uniqueness constraint.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    partition: Mapped[str] = mapped_column(String(16), default="aws")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Bumped on every IAM write for the account: workers compare it to refresh their caches.
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)
+    global_endpoint_token_version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("account_id", "name_key"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # AIDA…
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    name_key: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(512), default="/")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    permissions_boundary: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class AccessKey(Base):
+    __tablename__ = "access_keys"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)  # AKIA…
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    user_name: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: root key
+    secret_wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="Active")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Role(Base):
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("account_id", "name_key"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # AROA…
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    name_key: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(512), default="/")
+    trust_policy: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    max_session_duration: Mapped[int] = mapped_column(Integer, default=3600)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    permissions_boundary: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class InlinePolicy(Base):
+    __tablename__ = "inline_policies"
+    __table_args__ = (UniqueConstraint("account_id", "owner_type", "owner_key", "name_key"),)
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    owner_type: Mapped[str] = mapped_column(String(8))  # "user" | "role"
+    owner_key: Mapped[str] = mapped_column(String(64))  # lower-cased owner name
+    name: Mapped[str] = mapped_column(String(128))
+    name_key: Mapped[str] = mapped_column(String(128))
+    document: Mapped[str] = mapped_column(Text)
+
+
+class ManagedPolicy(Base):
+    __tablename__ = "managed_policies"
+    arn: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), unique=True)  # ANPA…
+    account_id: Mapped[str] = mapped_column(String(12), index=True)  # "aws" for AWS-managed
+    name: Mapped[str] = mapped_column(String(128))
+    path: Mapped[str] = mapped_column(String(512), default="/")
+    description: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    default_version: Mapped[str] = mapped_column(String(8), default="v1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PolicyVersion(Base):
+    __tablename__ = "policy_versions"
+    policy_arn: Mapped[str] = mapped_column(
+        ForeignKey("managed_policies.arn", ondelete="CASCADE"), primary_key=True
+    )
+    version_id: Mapped[str] = mapped_column(String(8), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("account_id", "owner_type", "owner_key", "policy_arn"),)
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    owner_type: Mapped[str] = mapped_column(String(8))
+    owner_key: Mapped[str] = mapped_column(String(64))
+    policy_arn: Mapped[str] = mapped_column(String(2048), index=True)
+
+
+class MfaDevice(Base):
+    __tablename__ = "mfa_devices"
+    serial: Mapped[str] = mapped_column(String(256), primary_key=True)  # arn:aws:iam::1:mfa/name
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    path: Mapped[str] = mapped_column(String(512), default="/")
+    seed_wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    user_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Highest TOTP time-step accepted so far: a code is good once (AWS rejects replays).
+    last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SigningKey(Base):
+    __tablename__ = "signing_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # key id carried in tokens
+    purpose: Mapped[str] = mapped_column(String(16))  # "session-v1" | "session-v2"
+    key_wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Newest active key of a purpose seals; retired keys only open until they are purged.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
