@@ -1,0 +1,68 @@
+"""Virtual MFA devices: CreateVirtualMFADevice, EnableMFADevice, ListMFADevices."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from typing import Any
+
+from stsd.actions.base import IAM, Action
+from stsd.errors import InvalidAuthenticationCode
+from stsd.iam import api, totp
+from stsd.protocol.params import Str
+from stsd.protocol.render import Members, Node
+from stsd.server.context import RequestContext
+
+DEVICE_NAME = Str("VirtualMFADeviceName", "virtualMFADeviceName", required=True, min=1, max=226,
+                  pattern="[\\w+=,.@-]+")
+SERIAL = Str("SerialNumber", "serialNumber", required=True, min=9, max=256, pattern="[\\w+=/:,.@-]+")
+CODE1 = Str("AuthenticationCode1", "authenticationCode1", required=True, min=6, max=6, pattern="[\\d]+")
+CODE2 = Str("AuthenticationCode2", "authenticationCode2", required=True, min=6, max=6, pattern="[\\d]+")
+MSG_BAD_CODES = "Authentication code for device is not valid."
+
+
+def create_virtual_mfa_device(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
+    name, path = params["VirtualMFADeviceName"], params.get("Path", "/")
+    api.authorize(ctx, "iam:CreateVirtualMFADevice", api.resource_arn(ctx, "mfa", name, path))
+    seed = secrets.token_bytes(20)
+    serial = ctx.runtime.iam.create_virtual_mfa(ctx.caller().account, name, path, seed)
+    seed_b32 = base64.b32encode(seed)
+    # The XML carries the blob base64-encoded; SDKs hand users the base32 text.
+    return [("VirtualMFADevice", [("SerialNumber", serial),
+                                  ("Base32StringSeed", base64.b64encode(seed_b32).decode())])]
+
+
+def enable_mfa_device(ctx: RequestContext, params: dict[str, Any]) -> None:
+    name, serial = params["UserName"], params["SerialNumber"]
+    account = api.authorize(ctx, "iam:EnableMFADevice", api.resource_arn(ctx, "user", name))
+    api.require_user(account, name)
+    device = account.mfa_devices.get(serial)
+    if device is None:
+        from stsd.errors import NoSuchEntity
+
+        raise NoSuchEntity(f"VirtualMFADevice with serial number {serial} doesn't exist.")
+    # AWS wants two consecutive codes; accept them anywhere in a small window around now.
+    now = ctx.now.timestamp()
+    step1 = totp.matching_step(device.seed, params["AuthenticationCode1"], now - totp.STEP_SECONDS)
+    step2 = totp.matching_step(device.seed, params["AuthenticationCode2"], now)
+    if step1 is None or step2 is None or step2 != step1 + 1:
+        raise InvalidAuthenticationCode(MSG_BAD_CODES)
+    ctx.runtime.iam.enable_mfa(account.id, name, serial, step2)
+
+
+def list_mfa_devices(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
+    name = api.caller_user_name(ctx, params.get("UserName"))
+    account = api.authorize(ctx, "iam:ListMFADevices", api.resource_arn(ctx, "user", name))
+    api.require_user(account, name)
+    rows = [[("UserName", d.user_name), ("SerialNumber", d.serial), ("EnableDate", d.enabled_at)]
+            for d in account.user_mfa(name)]
+    return [("MFADevices", Members(rows)), ("IsTruncated", False)]
+
+
+ACTIONS = (
+    Action("CreateVirtualMFADevice", IAM, (api.path(), DEVICE_NAME, api.TAGS), create_virtual_mfa_device,
+           blocking=True, read_only=False),
+    Action("EnableMFADevice", IAM, (api.user_name(), SERIAL, CODE1, CODE2), enable_mfa_device, blocking=True,
+           read_only=False),
+    Action("ListMFADevices", IAM, (api.user_name(False), api.marker(), api.max_items()), list_mfa_devices),
+)

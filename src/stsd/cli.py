@@ -1,0 +1,159 @@
+"""The ``stsd`` command line: run the server, bootstrap accounts, manage signing keys."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from stsd import __version__
+from stsd.config import DEFAULT_ACCOUNT, Settings
+
+app = typer.Typer(
+    help=(
+        "stsd — a self-hostable, AWS-compatible Security Token Service.\n\n"
+        "Start with `stsd serve`: it creates a store in ./.stsd on first start, prints "
+        "credentials for an `admin` user and the endpoint_url to give boto3 or the AWS CLI."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+)
+keys_app = typer.Typer(help="Session-token sealing keys: list, rotate, purge.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+console = Console()
+
+DataDir = typer.Option(Path(".stsd"), "--data-dir", help="Where the SQLite store and master key live.")
+Database = typer.Option(None, "--database", help="SQLAlchemy URL (default: SQLite in --data-dir), "
+                                                "e.g. postgresql://user@host/stsd.")
+
+ENV_PREFIX = "STSD_"
+
+
+def _settings(data_dir: Path, database: str | None, emulator: bool = False) -> Settings:
+    return Settings(data_dir=data_dir, database_url=database, emulator=emulator)
+
+
+def _runtime(settings: Settings):  # noqa: ANN202 - imported lazily so `stsd --help` is fast
+    from stsd.server.runtime import Runtime
+
+    return Runtime.open(settings)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8080, help="Port to listen on."),
+    data_dir: Path = DataDir,
+    database: str | None = Database,
+    workers: int = typer.Option(1, help="Worker processes (they share the store)."),
+    emulator: bool = typer.Option(False, "--emulator", help="Accept any credentials, like LocalStack/moto."),
+    account_id: str = typer.Option(DEFAULT_ACCOUNT, "--account-id", help="Account bootstrapped on first start."),
+    log_level: str = typer.Option("warning", help="uvicorn log level."),
+) -> None:
+    """Run the STS/IAM endpoint (SQLite in ./.stsd by default)."""
+    import uvicorn
+
+    from stsd.bootstrap import first_start
+
+    settings = _settings(data_dir, database, emulator)
+    runtime = _runtime(settings)
+    creds, created = first_start(runtime, account_id)
+    runtime.close()
+    endpoint = f"http://{host}:{port}"
+    console.print(f"[bold]stsd {__version__}[/bold] serving on {endpoint}"
+                  + (" [yellow](emulator mode)[/yellow]" if emulator else ""))
+    console.print(("Created" if created else "Bootstrap") + f" admin credentials for account {creds.AccountId} "
+                  f"(kept in {data_dir / 'bootstrap.json'}):")
+    console.print(f"  export AWS_ACCESS_KEY_ID={creds.AccessKeyId}")
+    console.print(f"  export AWS_SECRET_ACCESS_KEY={creds.SecretAccessKey}")
+    console.print("  export AWS_DEFAULT_REGION=us-east-1")
+    console.print(f"  aws --endpoint-url {endpoint} sts get-caller-identity")
+    console.print(f"  python -c \"import boto3; print(boto3.client('sts', endpoint_url='{endpoint}')"
+                  ".get_caller_identity())\"")
+    os.environ[ENV_PREFIX + "DATA_DIR"] = str(data_dir)
+    os.environ[ENV_PREFIX + "EMULATOR"] = "1" if emulator else "0"
+    if database:
+        os.environ[ENV_PREFIX + "DATABASE"] = database
+    uvicorn.run(
+        "stsd.server.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        server_header=False,
+        http="httptools",
+        loop="uvloop",
+        access_log=False,
+    )
+
+
+@app.command()
+def init(
+    account_id: str = typer.Option(DEFAULT_ACCOUNT, "--account-id", help="12-digit account id."),
+    data_dir: Path = DataDir,
+    database: str | None = Database,
+    as_json: bool = typer.Option(False, "--json", help="Print the credentials as JSON."),
+    root_key: bool = typer.Option(False, "--root-key", help="Create an access key for the account root "
+                                                            "instead of the admin user (not recommended)."),
+) -> None:
+    """Create an account (if needed), its `admin` user with full access, and a new access key."""
+    from stsd import ids
+    from stsd.bootstrap import init_account
+
+    if not ids.is_account_id(account_id):
+        raise typer.BadParameter("must be 12 digits", param_hint="--account-id")
+    runtime = _runtime(_settings(data_dir, database))
+    creds = init_account(runtime, account_id, root_key=root_key)
+    runtime.close()
+    if as_json:
+        typer.echo(json.dumps(asdict(creds)))
+        return
+    console.print(f"Account {creds.AccountId}, user {creds.UserName or '(root)'}")
+    console.print(f"  AWS_ACCESS_KEY_ID={creds.AccessKeyId}")
+    console.print(f"  AWS_SECRET_ACCESS_KEY={creds.SecretAccessKey}")
+
+
+@keys_app.command("list")
+def keys_list(data_dir: Path = DataDir, database: str | None = Database) -> None:
+    """Show the sealing keys (ids only, never key material)."""
+    runtime = _runtime(_settings(data_dir, database))
+    table = Table("key id", "purpose", "state")
+    for key_id, purpose, active in runtime.keyring.describe():
+        table.add_row(str(key_id), purpose, "active" if active else "retired (opens old tokens)")
+    runtime.close()
+    console.print(table)
+
+
+@keys_app.command("rotate")
+def keys_rotate(data_dir: Path = DataDir, database: str | None = Database) -> None:
+    """New sealing keys; sessions issued before keep working until they expire."""
+    runtime = _runtime(_settings(data_dir, database))
+    new_ids = runtime.keyring.rotate()
+    runtime.close()
+    console.print(f"new active key ids: {', '.join(map(str, new_ids))} (running servers pick them up within "
+                  "a second)")
+
+
+@keys_app.command("purge")
+def keys_purge(data_dir: Path = DataDir, database: str | None = Database) -> None:
+    """Delete retired keys whose sessions have all expired (36 h after retirement)."""
+    runtime = _runtime(_settings(data_dir, database))
+    count = runtime.keyring.purge()
+    runtime.close()
+    console.print(f"purged {count} retired key(s)")
+
+
+@app.command()
+def version() -> None:
+    """Print the stsd version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,92 @@
+"""The ASGI application: the Query API on every path, plus /health and /metrics.
+
+The STS/IAM pipeline owns the request unless the path is one of the few server paths
+(AWS answers 404 ``<UnknownOperationException/>`` for any other path, and so do we).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from stsd.config import Settings
+from stsd.server.pipeline import QueryPipeline
+from stsd.server.runtime import Runtime
+
+log = logging.getLogger("stsd")
+SERVER_PATHS = ("/health", "/metrics", "/admin")
+
+
+class StsdApp:
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self.pipeline = QueryPipeline(runtime)
+        self.server_app = Starlette(
+            routes=[
+                Route("/health", self.health, methods=["GET", "HEAD"]),
+                Route("/metrics", self.metrics, methods=["GET"]),
+            ],
+            lifespan=self.lifespan,
+        )
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith(SERVER_PATHS):
+            await self.pipeline(scope, receive, send)
+            return
+        await self.server_app(scope, receive, send)
+
+    async def health(self, _request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def metrics(self, _request: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(self._poll_control_plane)
+            yield
+            tasks.cancel_scope.cancel()
+        self.runtime.close()
+
+    async def _poll_control_plane(self) -> None:
+        """Pick up IAM writes and key rotations made by other workers or nodes."""
+        interval = self.runtime.settings.cache_poll_seconds
+        while True:
+            await anyio.sleep(interval)
+            try:
+                await anyio.to_thread.run_sync(self._poll_once)
+            except Exception:  # a database hiccup must not kill the poller
+                log.exception("control-plane poll failed")
+
+    def _poll_once(self) -> None:
+        self.runtime.directory.poll()
+        self.runtime.keyring.reload()
+
+
+def create_app(settings: Settings | None = None) -> StsdApp:
+    return StsdApp(Runtime.open(settings or Settings()))
+
+
+def app_from_env() -> StsdApp:
+    """uvicorn factory for ``stsd serve`` (each worker process builds its own app)."""
+    import os
+    from pathlib import Path
+
+    env = os.environ
+    return create_app(
+        Settings(
+            data_dir=Path(env.get("STSD_DATA_DIR", ".stsd")),
+            database_url=env.get("STSD_DATABASE") or None,
+            emulator=env.get("STSD_EMULATOR") == "1",
+        )
+    )

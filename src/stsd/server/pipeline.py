@@ -1,0 +1,251 @@
+"""The Query-API request pipeline: endpoint → protocol → authenticate → action → render.
+
+Written against raw ASGI rather than a framework router: this is the hot path (every STS
+and IAM call), and each avoided allocation is throughput. Everything else (health,
+metrics, admin) is an ordinary Starlette app mounted beside it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+
+from stsd.actions.base import IAM, SERVICES, STS, Action, Service, registry
+from stsd.auth import sigv4
+from stsd.auth.authenticate import RawRequest, authenticate
+from stsd.errors import (
+    AWSFAULT_NAMESPACE,
+    AwsError,
+    InternalFailure,
+    InvalidAction,
+    MissingAuthenticationToken,
+)
+from stsd.protocol import render
+from stsd.protocol.params import parse_params
+from stsd.protocol.query import first_wins, is_form_content_type, parse_pairs
+from stsd.regions import catalogue
+from stsd.regions.endpoints import Endpoint, parse_host, parse_path_prefix, regional_endpoint
+from stsd.server.context import RequestContext
+from stsd.server.runtime import Runtime
+
+log = logging.getLogger("stsd.request")
+
+IAM_HOSTS = frozenset({"iam.amazonaws.com", "iam.us-gov.amazonaws.com", "iam.cn-north-1.amazonaws.com.cn"})
+MSG_MISSING_AUTH = "Request is missing Authentication Token"
+MSG_INTERNAL = "The request processing has failed because of an unknown error, exception or failure."
+UNKNOWN_OPERATION = b"<UnknownOperationException/>\n"
+REDIRECT = "https://aws.amazon.com/iam"
+CORS_HEADERS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-methods", b"POST"),
+    (b"access-control-expose-headers",
+     b"x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date,smithy-protocol"),
+    (b"access-control-max-age", b"172800"),
+    (b"content-length", b"0"),
+]
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the pipeline produced, for the response and (later) the audit trail."""
+
+    status: int
+    body: bytes
+    headers: list[tuple[bytes, bytes]]
+    action: Action | None = None
+    error: AwsError | None = None
+    context: RequestContext | None = None
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for key, value in headers:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _plain(status: int, body: bytes = b"", extra: list[tuple[bytes, bytes]] | None = None) -> Outcome:
+    headers = [(b"content-length", str(len(body)).encode())] + (extra or [])
+    return Outcome(status, body, headers)
+
+
+class QueryPipeline:
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self.actions = registry()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        outcome = await self.handle(scope, receive)
+        await send({"type": "http.response.start", "status": outcome.status, "headers": outcome.headers})
+        body = b"" if scope["method"] == "HEAD" else outcome.body
+        await send({"type": "http.response.body", "body": body})
+
+    async def _read_body(self, scope: dict[str, Any], receive: Any) -> bytes | None:
+        limit = self.runtime.settings.max_body_bytes
+        declared = _header(scope["headers"], b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                return b"".join(chunks)
+
+    async def handle(self, scope: dict[str, Any], receive: Any) -> Outcome:
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        method: str = scope["method"]
+        endpoint, path = parse_path_prefix(scope["path"])
+        host = _header(headers, b"host") or ""
+        if endpoint is None:
+            endpoint = parse_host(host)
+        if path != "/":
+            return _plain(404, UNKNOWN_OPERATION)
+        if method == "OPTIONS":
+            return Outcome(200, b"", list(CORS_HEADERS))
+        if method not in ("GET", "POST", "HEAD"):
+            return _plain(400)
+        body = await self._read_body(scope, receive)
+        if body is None:
+            return _plain(413)
+        raw_query: bytes = scope.get("query_string", b"")
+        query_pairs = parse_pairs(raw_query)
+        if method == "POST":
+            if not is_form_content_type(_header(headers, b"content-type")):
+                return _plain(302, extra=[(b"location", REDIRECT.encode())])
+            params = first_wins(parse_pairs(body), query_pairs)
+        else:
+            params = first_wins(query_pairs)
+        if "Action" not in params:
+            location = REDIRECT
+            if method == "GET" and "Version" in params:
+                location += f"?Version={params['Version']}"
+            return _plain(302, extra=[(b"location", location.encode())])
+        request_id = str(uuid.uuid4())
+        json_wanted = render.wants_json(_header(headers, b"accept"))
+        service = STS
+        outcome = Outcome(0, b"", [])
+        try:
+            signed = sigv4.parse_request(method, headers, query_pairs)
+            service = self._service(signed, host, params)
+            action = self._action(service, params)
+            outcome.action = action
+            ctx = self._context(scope, headers, host, endpoint, signed, service, request_id)
+            outcome.context = ctx
+            if signed is not None:
+                raw = RawRequest(method, scope.get("raw_path") or scope["path"].encode(), raw_query, headers, body)
+                ctx.principal = authenticate(
+                    self.runtime,
+                    signed,
+                    raw,
+                    signing_region=None if ctx.endpoint.hostname is None and service is IAM else ctx.endpoint.signing_region,
+                    service=service.name,
+                    now=ctx.now,
+                    holds_v1=_holds_v1(ctx.serving_region),
+                )
+            elif not action.unsigned:
+                raise MissingAuthenticationToken(MSG_MISSING_AUTH)
+            values = parse_params(action.params, params)
+            if action.blocking:
+                result = await anyio.to_thread.run_sync(action.handler, ctx, values)
+            else:
+                result = action.handler(ctx, values)
+            payload = (
+                render.render_json(action.name, result, request_id)
+                if json_wanted
+                else render.render_xml(action.name, service.namespace, result, request_id)
+            )
+            outcome.status = 200
+            outcome.body = payload
+        except AwsError as error:
+            outcome.error = error
+            outcome.status = error.status
+            outcome.body = (
+                render.render_error_json(error, request_id)
+                if json_wanted
+                else render.render_error_xml(error, service.namespace, request_id)
+            )
+        except Exception:
+            log.exception("internal failure in request %s", request_id)
+            error = InternalFailure(MSG_INTERNAL)
+            outcome.error = error
+            outcome.status = 500
+            outcome.body = render.render_error_xml(error, service.namespace, request_id)
+        outcome.headers = [
+            (b"content-type", b"application/json" if json_wanted else b"text/xml"),
+            (b"content-length", str(len(outcome.body)).encode()),
+            (b"x-amzn-requestid", request_id.encode()),
+        ]
+        if outcome.context is not None:
+            outcome.headers.append((b"x-stsd-serving-region", outcome.context.serving_region.encode()))
+        return outcome
+
+    # --- steps --------------------------------------------------------------------------
+    @staticmethod
+    def _service(signed: sigv4.SigV4Request | None, host: str, params: dict[str, str]) -> Service:
+        if signed is not None and signed.service in SERVICES:
+            return SERVICES[signed.service]
+        if host.split(":", 1)[0].lower() in IAM_HOSTS or params.get("Version") == IAM.version:
+            return IAM
+        return STS
+
+    def _action(self, service: Service, params: dict[str, str]) -> Action:
+        name = params["Action"]
+        version = params.get("Version")
+        action = self.actions[service.name].get(name)
+        if action is None or version != service.version:
+            shown = "NO_VERSION_SPECIFIED" if version is None else version
+            raise InvalidAction(
+                f"Could not find operation {name} for version {shown}", namespace=AWSFAULT_NAMESPACE
+            )
+        return action
+
+    def _context(
+        self,
+        scope: dict[str, Any],
+        headers: list[tuple[bytes, bytes]],
+        host: str,
+        endpoint: Endpoint | None,
+        signed: sigv4.SigV4Request | None,
+        service: Service,
+        request_id: str,
+    ) -> RequestContext:
+        if endpoint is None:
+            # A bare endpoint_url: the endpoint is the one the client signed for.
+            region = signed.region if signed is not None else "us-east-1"
+            if service is IAM or catalogue.region(region) is None:
+                region = "us-east-1"
+            endpoint = regional_endpoint(region)
+        client = scope.get("client") or ("127.0.0.1", 0)
+        source_ip = client[0]
+        if self.runtime.settings.trust_forwarded_for:
+            forwarded = _header(headers, b"x-forwarded-for")
+            if forwarded:
+                source_ip = forwarded.split(",", 1)[0].strip()
+        return RequestContext(
+            runtime=self.runtime,
+            request_id=request_id,
+            now=datetime.now(UTC).replace(microsecond=0),
+            endpoint=endpoint,
+            serving_region=endpoint.region,
+            source_ip=source_ip,
+            user_agent=_header(headers, b"user-agent") or "",
+            host=host,
+            secure=scope.get("scheme") == "https",
+        )
+
+
+def _holds_v1(region_name: str) -> bool:
+    """v1 (global-endpoint) token keys are held only by Regions enabled by default."""
+    region = catalogue.region(region_name)
+    return region is None or not region.opt_in

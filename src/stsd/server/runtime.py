@@ -1,0 +1,58 @@
+"""Everything a worker needs, opened once: settings, database, caches, keyring."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from stsd.config import Settings
+from stsd.iam import aws_managed
+from stsd.store.crypto import Wrapper, load_or_create_master_key
+from stsd.store.db import make_engine, migrate, session_factory
+from stsd.store.directory import Directory
+from stsd.store.iam import IamStore
+from stsd.tokens.keyring import Keyring
+
+log = logging.getLogger("stsd")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    directory: Directory
+    iam: IamStore
+    keyring: Keyring
+
+    @classmethod
+    def open(cls, settings: Settings) -> Runtime:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.resolved_database_url())
+        migrate(engine)
+        wrapper = Wrapper(load_or_create_master_key(settings.data_dir))
+        sessions = session_factory(engine)
+        directory = Directory(sessions, wrapper)
+        runtime = cls(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            directory=directory,
+            iam=IamStore(sessions, wrapper, directory),
+            keyring=Keyring(sessions, wrapper),
+        )
+        runtime.keyring.ensure_keys()
+        for name, path, description, document in aws_managed.documents():
+            runtime.iam.install_aws_policy(name, path, document, description)
+        return runtime
+
+    def ensure_account(self, account_id: str) -> None:
+        """Emulator mode creates accounts on first use (a cache hit afterwards)."""
+        if self.directory.account(account_id) is None:
+            self.iam.ensure_account(account_id)
+
+    def close(self) -> None:
+        self.engine.dispose()
