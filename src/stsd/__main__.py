@@ -1,0 +1,3 @@
+from stsd.cli import main
+
+main()
