@@ -12,8 +12,6 @@ import pytest
 
 from stsd.testing import Credentials, StsdServer
 
-pytest_plugins = ["stsd.testing"]
-
 ACCOUNT_A = "123456789012"
 ACCOUNT_B = "210987654321"
 
