@@ -25,6 +25,8 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="Session-token sealing keys: list, rotate, purge.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+roles_app = typer.Typer(help="Role administration that AWS offers only in its console.", no_args_is_help=True)
+app.add_typer(roles_app, name="roles")
 console = Console()
 
 DataDir = typer.Option(Path(".stsd"), "--data-dir", help="Where the SQLite store and master key live.")
@@ -147,6 +149,23 @@ def keys_purge(data_dir: Path = DataDir, database: str | None = Database) -> Non
     count = runtime.keyring.purge()
     runtime.close()
     console.print(f"purged {count} retired key(s)")
+
+
+@roles_app.command("revoke-sessions")
+def roles_revoke_sessions(
+    role: str = typer.Option(..., "--role", help="Role name."),
+    account_id: str = typer.Option(DEFAULT_ACCOUNT, "--account-id"),
+    data_dir: Path = DataDir,
+    database: str | None = Database,
+) -> None:
+    """Revoke every session of a role issued until now, as the IAM console does: an inline
+    policy AWSRevokeOlderSessions denying all actions when aws:TokenIssueTime is older."""
+    from stsd.iam.revocation import revoke_older_sessions
+
+    runtime = _runtime(_settings(data_dir, database))
+    cutoff = revoke_older_sessions(runtime, account_id, role)
+    runtime.close()
+    console.print(f"sessions of {role} issued before {cutoff} are revoked")
 
 
 @app.command()
