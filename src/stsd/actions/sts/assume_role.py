@@ -47,6 +47,7 @@ PARAMS = (
                 check=sessions.arn_chars),
             Str("ContextAssertion", "contextAssertion", min=4, max=2048),
         ),
+        min_items=1,  # ProvidedContextsListType is 1..5
         max_items=5,
     ),
 )
@@ -131,7 +132,9 @@ def handle(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
                 raise sessions.not_authorized(caller, "sts:SetContext", item.get("ProviderArn"))
         raise sessions.not_authorized(caller, "sts:SetContext", IDENTITY_CENTER_PROVIDER)
 
-    if caller.kind == p.ROOT:
+    if caller.kind == p.ROOT and not ctx.runtime.settings.emulator:
+        # Emulator mode maps unknown credentials to the account root (as LocalStack does),
+        # so there the root may assume roles.
         raise AccessDenied("Roles may not be assumed by root accounts.")
     if caller.kind == p.FEDERATED_USER:
         raise sessions.not_authorized(caller, "sts:AssumeRole", role_arn)
