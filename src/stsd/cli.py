@@ -40,7 +40,7 @@ def _settings(data_dir: Path, database: str | None, emulator: bool = False) -> S
     return Settings(data_dir=data_dir, database_url=database, emulator=emulator)
 
 
-def _runtime(settings: Settings):  # noqa: ANN202 - imported lazily so `stsd --help` is fast
+def _runtime(settings: Settings):  # imported lazily so `stsd --help` is fast
     from stsd.server.runtime import Runtime
 
     return Runtime.open(settings)

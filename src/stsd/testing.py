@@ -88,7 +88,7 @@ class StsdServer:
         self.stop()
 
     def run_cli(self, *args: str) -> str:
-        out = subprocess.run(
+        out = subprocess.run(  # noqa: S603 - our own interpreter and CLI, no shell
             _stsd(*args, "--data-dir", str(self.data_dir)),
             check=True,
             capture_output=True,
@@ -114,7 +114,7 @@ class StsdServer:
         if self.emulator:
             args.append("--emulator")
         self._log = open(self.data_dir / "server.log", "wb")  # noqa: SIM115 - closed in stop()
-        self._process = subprocess.Popen(
+        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and CLI, no shell
             _stsd(*args), stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}
         )
         self.wait_ready()

@@ -235,3 +235,11 @@ def test_regional_path_endpoint_requires_its_region(server: Any, admin: Credenti
     assert global_ok.get_caller_identity()["Account"] == ACCOUNT_A
     wrong = send(sign_post(server.endpoint_url + "/global/", admin, region="eu-west-1"))
     assert error_of(wrong) == (403, "SignatureDoesNotMatch", "Credential should be scoped to a valid region. ")
+
+
+def test_iam_behind_endpoint_url_accepts_the_clients_region(server: Any, admin: Credentials) -> None:
+    iam = server.client("iam", admin, region="eu-west-1")
+    assert iam.get_user()["User"]["UserName"] == "admin"
+    response = send(sign_post(server.endpoint_url + "/", admin, region="eu-west-1", service="iam",
+                              body="Action=GetUser&Version=2010-05-08", headers={"Host": "iam.amazonaws.com"}))
+    assert error_of(response) == (403, "SignatureDoesNotMatch", "Credential should be scoped to a valid region. ")

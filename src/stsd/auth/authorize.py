@@ -33,7 +33,9 @@ def _managed(ctx: RequestContext, arns: tuple[str, ...]) -> list[Policy]:
     return out
 
 
-def _owner_policies(ctx: RequestContext, owner: UserView | RoleView) -> tuple[tuple[Policy, ...], tuple[Policy, ...] | None]:
+def _owner_policies(
+    ctx: RequestContext, owner: UserView | RoleView
+) -> tuple[tuple[Policy, ...], tuple[Policy, ...] | None]:
     identity = [parse_policy(doc, PolicyKind.IDENTITY) for doc in owner.inline_policies.values()]
     identity += _managed(ctx, owner.attached)
     boundary = None

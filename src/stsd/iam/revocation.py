@@ -23,7 +23,7 @@ def revocation_policy(cutoff: datetime) -> str:
     }).decode()
 
 
-def revoke_older_sessions(runtime, account_id: str, role_name: str, now: datetime | None = None) -> str:  # noqa: ANN001
+def revoke_older_sessions(runtime, account_id: str, role_name: str, now: datetime | None = None) -> str:
     # Sessions carry whole-second issue times; the cut-off is the next second so a session
     # issued in this very second is revoked too.
     moment = (now or datetime.now(UTC)).replace(microsecond=0)

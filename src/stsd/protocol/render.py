@@ -88,7 +88,7 @@ def render_xml(action: str, namespace: str, result: Sequence[Node] | None, reque
         out.append(f"  </{action}Result>\n")
     out.append(f"  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n")
     out.append(f"</{action}Response>\n")
-    return "".join(out).encode("utf-8")
+    return "".join(out).encode()
 
 
 def render_error_xml(error: AwsError, namespace: str, request_id: str) -> bytes:
@@ -102,7 +102,7 @@ def render_error_xml(error: AwsError, namespace: str, request_id: str) -> bytes:
         f"  </Error>\n"
         f"  <RequestId>{request_id}</RequestId>\n"
         f"</ErrorResponse>\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 # --- JSON -------------------------------------------------------------------------------

@@ -148,7 +148,7 @@ class QueryPipeline:
                     self.runtime,
                     signed,
                     raw,
-                    signing_region=None if ctx.endpoint.hostname is None and service is IAM else ctx.endpoint.signing_region,
+                    signing_region=_signing_region(service, host, ctx.endpoint),
                     service=service.name,
                     now=ctx.now,
                     holds_v1=_holds_v1(ctx.serving_region),
@@ -243,6 +243,17 @@ class QueryPipeline:
             host=host,
             secure=scope.get("scheme") == "https",
         )
+
+
+def _signing_region(service: Service, host: str, endpoint: Endpoint) -> str | None:
+    """The scope Region a request must carry; None accepts the client's own Region.
+
+    IAM is global: at its real host name it takes us-east-1 only, but SDKs pointed at an
+    ``endpoint_url`` sign IAM with whatever Region the client has, so that is accepted.
+    """
+    if service is IAM:
+        return "us-east-1" if host.split(":", 1)[0].lower() in IAM_HOSTS else None
+    return endpoint.signing_region
 
 
 def _holds_v1(region_name: str) -> bool:
