@@ -15,7 +15,7 @@ import secrets
 
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _ACCOUNT_MASK = 0x7FFFFFFFFF80
-_ACCOUNT_RE = re.compile(r"\d{12}")
+_ACCOUNT_RE = re.compile(r"[0-9]{12}")  # ASCII only: \d would admit other scripts
 
 ACCESS_KEY_PREFIX = "AKIA"
 SESSION_KEY_PREFIX = "ASIA"

@@ -25,7 +25,7 @@ from typing import Any
 from stsd.errors import AwsError, MalformedInput, ValidationError
 
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
-_INT_RE = re.compile(r"[+-]?\d+")
+_INT_RE = re.compile(r"[+-]?[0-9]+")  # ASCII digits only, as AWS parses them
 
 
 class _Missing:
