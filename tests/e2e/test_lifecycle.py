@@ -146,3 +146,22 @@ def test_cli_help_and_init_json(tmp_path: Any) -> None:
                           "12345"], capture_output=True, text=True)
     assert bad.returncode == 2
     assert "must be 12 digits" in bad.stderr
+
+
+def test_writes_reach_every_worker() -> None:
+    """With several workers, an IAM write through one is visible in all within the poll
+    interval: a new key authenticates on every connection afterwards."""
+    with StsdServer(accounts=(ACCOUNT,), extra_args=("--workers", "2")) as server:
+        iam = server.client("iam", server.admins[ACCOUNT])
+        iam.create_user(UserName="multi")
+        key = iam.create_access_key(UserName="multi")["AccessKey"]
+        creds = Credentials(ACCOUNT, key["AccessKeyId"], key["SecretAccessKey"])
+
+        def all_workers_know_it() -> None:
+            # Fresh clients open fresh connections, which the kernel spreads over workers.
+            for _ in range(12):
+                arn = server.client("sts", creds).get_caller_identity()["Arn"]
+                assert arn == f"arn:aws:iam::{ACCOUNT}:user/multi"
+
+        eventually(all_workers_know_it, seconds=10)
+        server.cleanup()

@@ -132,6 +132,12 @@ class AccountView:
             arn in r.attached for r in self.roles.values()
         )
 
+    def boundary_count(self, arn: str) -> int:
+        """Users and roles that use the policy as their permissions boundary."""
+        return sum(u.permissions_boundary == arn for u in self.users.values()) + sum(
+            r.permissions_boundary == arn for r in self.roles.values()
+        )
+
     def user_mfa(self, user_name: str) -> list[MfaView]:
         return [d for d in self.mfa_devices.values() if d.user_name and d.user_name.lower() == user_name.lower()]
 
@@ -142,7 +148,10 @@ class Directory:
     def __init__(self, sessions: sessionmaker[Session], wrapper: Wrapper):
         self._sessions = sessions
         self._wrapper = wrapper
-        self._views: dict[str, AccountView | None] = {}
+        self._views: dict[str, AccountView] = {}
+        # Ids of the accounts that exist. A forged key id can name any account; only these
+        # are ever loaded, so hostile input costs neither a query nor a cache entry.
+        self._known: frozenset[str] | None = None
         self._aws_policies: dict[str, ManagedPolicyView] | None = None
         self._lock = threading.Lock()
 
@@ -152,10 +161,19 @@ class Directory:
             return self._views[account_id]
         except KeyError:
             pass
+        if account_id not in self._known_accounts():
+            return None
         view = self._load(account_id)
-        with self._lock:
-            self._views[account_id] = view
+        if view is not None:
+            with self._lock:
+                self._views[account_id] = view
         return view
+
+    def _known_accounts(self) -> frozenset[str]:
+        if self._known is None:
+            with self._sessions() as session:
+                self._known = frozenset(session.scalars(select(models.Account.id)))
+        return self._known
 
     def access_key(self, access_key_id: str) -> tuple[AccountView, KeyView] | None:
         account_id = ids.account_from_access_key_id(access_key_id)
@@ -190,6 +208,8 @@ class Directory:
     def invalidate(self, account_id: str) -> None:
         with self._lock:
             self._views.pop(account_id, None)
+            if self._known is not None and account_id not in self._known:
+                self._known = None  # an account was just created here: reload the id set
 
     def invalidate_aws_policies(self) -> None:
         self._aws_policies = None
@@ -200,10 +220,9 @@ class Directory:
             current = dict(session.execute(select(models.Account.id, models.Account.generation)).all())
         dropped = 0
         with self._lock:
+            self._known = frozenset(current)
             for account_id, view in list(self._views.items()):
-                if (view is None and account_id in current) or (
-                    view is not None and current.get(account_id) != view.generation
-                ):
+                if current.get(account_id) != view.generation:
                     del self._views[account_id]
                     dropped += 1
         return dropped
