@@ -8,7 +8,9 @@ AWS writes, e.g.::
     constraint: Member must have length greater than or equal to 2
 
 Several failures are joined as ``N validation errors detected: a; b``; for one member the
-pattern clause comes before the length clause. Lengths count code points; ``\\w`` is ASCII.
+pattern clause comes before the length clause. STS prints the offending value; IAM has left it
+out since 2024 (``Value at 'roleName' failed to satisfy constraint: ...``), which callers
+select with ``parse_params(..., show_values=False)``. Lengths count code points; ``\\w`` is ASCII.
 Integer syntax errors are not validation errors but ``MalformedInput`` (no message), and an
 empty integer is ``MalformedInput`` "missing value for decimal type".
 """
@@ -123,8 +125,12 @@ Param = Str | Int | Bool | StrList | StructList | Struct
 @dataclass
 class _Problems:
     items: list[str] = field(default_factory=list)
+    show_values: bool = True
 
     def add(self, value: str | None, member: str, constraint: str) -> None:
+        if not self.show_values:
+            self.items.append(f"Value at '{member}' failed to satisfy constraint: {constraint}")
+            return
         shown = "null" if value is None else f"'{value}'"
         self.items.append(
             f"Value {shown} at '{member}' failed to satisfy constraint: {constraint}"
@@ -184,14 +190,17 @@ def _read_list(spec: StrList | StructList, params: Mapping[str, str]) -> list[An
     return items
 
 
-def parse_params(specs: tuple[Param, ...], params: Mapping[str, str]) -> dict[str, Any]:
+def parse_params(
+    specs: tuple[Param, ...], params: Mapping[str, str], *, show_values: bool = True
+) -> dict[str, Any]:
     """Typed values keyed by wire name (absent optional members are left out).
 
     Raises MalformedInput for unparsable numbers and ValidationError with every failed
-    constraint, in declaration order.
+    constraint, in declaration order. ``show_values=False`` writes IAM's form of the
+    messages, without the offending values.
     """
     out: dict[str, Any] = {}
-    problems = _Problems()
+    problems = _Problems(show_values=show_values)
     for spec in specs:
         if isinstance(spec, Str):
             value = params.get(spec.name, MISSING)
