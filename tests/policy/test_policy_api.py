@@ -115,6 +115,12 @@ def test_request_normalises_once() -> None:
     assert r._ctx == {"aws:sourceip": "1.2.3.4"}
 
 
+def test_request_normalises_mixed_values() -> None:
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    r = Request("a:b", "*", None, {"K:Time": now, "K:List": ["x", "y"], "K:Set": {"z"}, "K:Empty": (), "K:N": 3})
+    assert r._ctx == {"k:time": now, "k:list": ("x", "y"), "k:set": ("z",), "k:n": 3}
+
+
 def test_principal_ref_accepts_any_iterable_of_arns() -> None:
     p = PrincipalRef(ACCOUNT, {"arn:aws:iam::1:user/a"})  # type: ignore[arg-type]
     assert p.arns == frozenset({"arn:aws:iam::1:user/a"})

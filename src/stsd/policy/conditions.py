@@ -99,7 +99,7 @@ def policy_value_strings(raw: object) -> list[str]:
     for item in items:
         if isinstance(item, bool):
             out.append("true" if item else "false")
-        elif isinstance(item, int | float):
+        elif isinstance(item, (int, float)):
             out.append(str(item))
         else:
             out.append(str(item))
@@ -165,7 +165,7 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", re.ASCII)
 def _number(x: object) -> int | Decimal | float | None:
     if isinstance(x, bool):
         return None
-    if isinstance(x, int | float | Decimal):
+    if isinstance(x, (int, float, Decimal)):
         return x
     if isinstance(x, str) and _NUMBER.fullmatch(x.strip()):
         s = x.strip()
@@ -224,7 +224,7 @@ def _binary_match(values: Sequence[str]) -> ValueMatch:
     blobs = frozenset(decoded)
 
     def match(x: object, ctx: Ctx) -> bool:
-        if isinstance(x, bytes | bytearray):
+        if isinstance(x, (bytes, bytearray)):
             return bytes(x) in blobs
         return isinstance(x, str) and x in texts  # context already holds the base64 text
 
@@ -392,8 +392,8 @@ def compile_clause(operator: str, key: str, raw_values: object, variables_enable
 def normalize_context(context: Mapping[str, object]) -> dict[str, object]:
     """Lower-case keys; lists become tuples; None and empty collections are dropped."""
     ctx = {k.lower(): x for k, x in context.items()}
-    if set(map(type, ctx.values())) <= _PLAIN:
-        return ctx  # the common case: every value is a string (checked in C, not per key)
+    if _NEEDS_WORK.isdisjoint(map(type, ctx.values())):
+        return ctx  # the common case: only scalars (checked in C, not key by key in Python)
     for k, x in list(ctx.items()):
         if x is None:
             del ctx[k]
@@ -405,5 +405,5 @@ def normalize_context(context: Mapping[str, object]) -> dict[str, object]:
     return ctx
 
 
-_PLAIN = frozenset({str, bool, int})
+_NEEDS_WORK = frozenset({type(None), list, tuple, set, frozenset})
 _COLLECTIONS = (list, tuple, set, frozenset)

@@ -79,7 +79,7 @@ def to_epoch(value: object) -> float | None:
         return value.timestamp()
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
         parsed = parse_date(value)

@@ -163,7 +163,7 @@ def _check_legacy(statements: list[dict[str, Any]]) -> None:
                 continue
             for raw in block.values():
                 for value in raw if isinstance(raw, list) else [raw]:
-                    if isinstance(value, bool | float) or (isinstance(value, str) and parse_date(value) is None):
+                    if isinstance(value, (bool, float)) or (isinstance(value, str) and parse_date(value) is None):
                         raise _Legacy
 
 
