@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote
 
 from stsd import ids
+from stsd.actions.base import IAM, Action
 from stsd.auth import principal as p
 from stsd.auth.authorize import authorize_identity
-from stsd.errors import AccessDenied, MalformedPolicyDocument, ValidationError
+from stsd.errors import (
+    AccessDenied,
+    InvalidClientTokenId,
+    MalformedPolicyDocument,
+    NoSuchEntity,
+    ValidationError,
+)
 from stsd.policy import PolicyKind, parse_policy
-from stsd.protocol.params import Int, Str
+from stsd.protocol.params import Int, Param, Str
 from stsd.protocol.render import Members, Node
 from stsd.server.context import RequestContext
 from stsd.store.directory import AccountView, ManagedPolicyView, RoleView, UserView
 from stsd.sts.sessions import tags_param
 
 NAME = "[\\w+=,.@-]+"
-PATH = "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)"
 POLICY_DOC = "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"
 DESCRIPTION = "[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*"
 
@@ -36,16 +45,38 @@ def _description_ok(value: str) -> bool:
     return all(c in "\t\n\r" or "\x20" <= c <= "\x7e" or "\xa1" <= c <= "\xff" for c in value)
 
 
+# IAM checks the characters of names and paths itself, after the model's length checks, and
+# answers with its own texts (not the model's "Member must satisfy regular expression pattern"):
+# "The specified value for userName is invalid. It must contain only alphanumeric characters
+# and/or the following: +=,.@_-" (seen from CreateUser, PutUserPolicy, AttachUserPolicy,
+# CreatePolicy...), and for paths the text below (CreateUser, CreateRole, CreateVirtualMFADevice,
+# ListPolicies). So these specs carry no pattern; :func:`action` runs the checks.
+_NAME_RE = re.compile(NAME, re.ASCII)
+NAME_MEMBERS = {"UserName": "userName", "RoleName": "roleName", "PolicyName": "policyName"}
+MSG_BAD_NAME = (
+    "The specified value for {member} is invalid. It must contain only alphanumeric characters "
+    "and/or the following: +=,.@_-"
+)
+MSG_BAD_PATH = (
+    "The specified value for path is invalid. It must begin and end with / and contain only "
+    "alphanumeric characters and/or / characters."
+)
+MSG_BAD_PATH_PREFIX = (
+    "The specified value for pathPrefix is invalid. It must begin with the / character and "
+    "contain only alphanumeric characters and/or / characters."
+)
+
+
 def user_name(required: bool = True, wire: str = "UserName") -> Str:
-    return Str(wire, wire[0].lower() + wire[1:], required=required, min=1, max=64, pattern=NAME)
+    return Str(wire, wire[0].lower() + wire[1:], required=required, min=1, max=64)
 
 
 def role_name() -> Str:
-    return Str("RoleName", "roleName", required=True, min=1, max=64, pattern=NAME)
+    return Str("RoleName", "roleName", required=True, min=1, max=64)
 
 
 def path(wire: str = "Path") -> Str:
-    return Str(wire, wire[0].lower() + wire[1:], min=1, max=512, pattern=PATH, check=_path_ok)
+    return Str(wire, wire[0].lower() + wire[1:], min=1, max=512)
 
 
 def policy_document(wire: str = "PolicyDocument", required: bool = True) -> Str:
@@ -54,7 +85,7 @@ def policy_document(wire: str = "PolicyDocument", required: bool = True) -> Str:
 
 
 def policy_name() -> Str:
-    return Str("PolicyName", "policyName", required=True, min=1, max=128, pattern=NAME)
+    return Str("PolicyName", "policyName", required=True, min=1, max=128)
 
 
 def policy_arn(wire: str = "PolicyArn", required: bool = True) -> Str:
@@ -76,40 +107,136 @@ def marker() -> Str:
 TAGS = tags_param()
 
 
+def check_names(params: dict[str, Any]) -> None:
+    """IAM's own name and path checks (see NAME_MEMBERS), in member order."""
+    for wire, value in params.items():
+        if wire in NAME_MEMBERS and not _NAME_RE.fullmatch(value):
+            raise ValidationError(MSG_BAD_NAME.format(member=NAME_MEMBERS[wire]))
+        if wire == "Path" and not _path_ok(value):
+            raise ValidationError(MSG_BAD_PATH)
+        if wire == "PathPrefix" and not _path_ok(value):
+            raise ValidationError(MSG_BAD_PATH_PREFIX)
+
+
+Handler = Callable[[RequestContext, dict[str, Any]], Sequence[Node] | None]
+
+
+def action(name: str, params: tuple[Param, ...], handler: Handler, *, write: bool = False) -> Action:
+    """An IAM action whose handler first runs IAM's name/path checks. ``write`` marks the
+    actions that touch the database (worker thread, CloudTrail readOnly=false)."""
+
+    @functools.wraps(handler)
+    def checked(ctx: RequestContext, values: dict[str, Any]) -> Sequence[Node] | None:
+        check_names(values)
+        return handler(ctx, values)
+
+    return Action(name, IAM, params, checked, blocking=write, read_only=not write)
+
+
 # --- authorisation ----------------------------------------------------------------------
-def authorize(ctx: RequestContext, action: str, resource: str) -> AccountView:
+# IAM's own text for credentials it will not take (no trailing period, unlike STS's).
+MSG_IAM_INVALID_TOKEN = "The security token included in the request is invalid"
+
+
+def authorize(ctx: RequestContext, action: str, resource: str, shown: str | None = None) -> AccountView:
     """Allow the caller's ``iam:<action>`` on ``resource`` in its own account, or raise
-    AccessDenied with AWS's text; returns the caller's account snapshot."""
+    AccessDenied with AWS's text; returns the caller's account snapshot.
+
+    ``shown`` is how the message names the resource: IAM writes ``role NAME``, ``user NAME``
+    or ``policy ARN`` for existing entities and the ARN for the ones being created."""
     caller = ctx.caller()
-    if caller.kind == p.FEDERATED_USER or (caller.session is not None and caller.kind in (p.USER, p.ROOT)
-                                           and not caller.session.mfa):
-        # GetSessionToken credentials reach IAM only with MFA; federated sessions never.
-        raise _denied(caller, action, resource, explicit=False)
-    verdict = authorize_identity(ctx, caller, action, resource)
+    if caller.session is not None and caller.kind in (p.USER, p.ROOT) and not caller.session.mfa:
+        # GetSessionToken credentials reach IAM only with MFA; without it IAM refuses the
+        # credentials themselves (aws-vault#15/#328: InvalidClientTokenId).
+        raise InvalidClientTokenId(MSG_IAM_INVALID_TOKEN)
+    if caller.kind == p.FEDERATED_USER:
+        # GetFederationToken sessions cannot call IAM at all.
+        raise _denied(caller, action, shown or resource,
+                      f"because no identity-based policy allows the {action} action")
+    resource_account = _account_of(resource)
+    verdict = authorize_identity(ctx, caller, action, resource, resource_account=resource_account)
     if verdict is not None and not verdict.allowed:
-        raise _denied(caller, action, resource, explicit=verdict.decision.name == "DENY")
+        raise _denied(caller, action, shown or resource, verdict.explanation(action) or "")
     account = ctx.runtime.directory.account(caller.account)
     assert account is not None
     return account
 
 
-def _denied(caller: p.Principal, action: str, resource: str, *, explicit: bool) -> Exception:
-    reason = (
-        " with an explicit deny in an identity-based policy"
-        if explicit
-        else f" because no identity-based policy allows the {action} action"
-    )
-    return AccessDenied(f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource}{reason}")
+def _account_of(resource: str) -> str | None:
+    """The account named by an IAM ARN when it is another real account (AWS-managed policies,
+    ``arn:aws:iam::aws:...``, belong to everyone)."""
+    parts = ids.split_arn(resource)
+    if parts is None or not ids.is_account_id(parts[3]):
+        return None
+    return parts[3]
 
 
-def resource_arn(ctx: RequestContext, kind: str, name: str, path_: str = "/") -> str:
+def _denied(caller: p.Principal, action: str, shown: str, explanation: str) -> Exception:
+    return AccessDenied(f"User: {caller.arn} is not authorized to perform: {action} on resource: {shown} {explanation}")
+
+
+def resource_arn(ctx: RequestContext, kind: str, name: str, path_: str | None = None) -> str:
+    """The ARN IAM authorises against. Without ``path_`` an existing user or role contributes
+    its own path (a policy for ``user/division/*`` must match ``user/division/bob``)."""
     caller = ctx.caller()
+    if path_ is None:
+        path_ = "/"
+        account = ctx.runtime.directory.account(caller.account)
+        entity = None
+        if account is not None and kind == "user":
+            entity = account.user(name)
+        elif account is not None and kind == "role":
+            entity = account.role(name)
+        if entity is not None:
+            path_ = entity.path
     return ids.iam_arn(caller.partition, caller.account, f"{kind}{path_}{name}")
 
 
+def target(ctx: RequestContext, kind: str, name: str) -> tuple[str, str]:
+    """(ARN to authorise, how AccessDenied names it) for an existing user or role."""
+    return resource_arn(ctx, kind, name), f"{kind} {name}"
+
+
 # --- documents --------------------------------------------------------------------------
-def check_policy(document: str, kind: PolicyKind) -> None:
-    parse_policy(document, kind)
+def check_policy(document: str, kind: PolicyKind, *, managed: bool = False) -> None:
+    parse_policy(document, kind, managed=managed)
+
+
+# Actions a role trust policy may name (IAM refuses anything else).
+TRUST_ACTIONS = frozenset(a.lower() for a in (
+    "sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity", "sts:TagSession",
+    "sts:SetSourceIdentity", "sts:SetContext",
+))
+MSG_TRUST_ACTIONS = "AssumeRole policy may only specify STS AssumeRole actions."
+
+
+def check_trust_actions(document: str) -> None:
+    """MalformedPolicyDocument unless every Action of the (already parsed) trust policy is an
+    STS AssumeRole action, ``*`` or a wildcard that only matches such actions."""
+    import orjson
+
+    statements = orjson.loads(document).get("Statement", [])
+    for st in [statements] if isinstance(statements, dict) else statements:
+        actions = st.get("Action", [])
+        for act in [actions] if isinstance(actions, str) else actions:
+            if act == "*" or act.lower() in TRUST_ACTIONS:
+                continue
+            pattern = re.compile(re.escape(act.lower()).replace("\\*", ".*").replace("\\?", "."))
+            if act.lower().startswith("sts:") and any(pattern.fullmatch(a) for a in TRUST_ACTIONS):
+                continue
+            raise MalformedPolicyDocument(MSG_TRUST_ACTIONS)
+
+
+MSG_BOUNDARY_MISSING = "Scope ARN: {arn} does not exist or is not attachable."
+
+
+def check_boundary(ctx: RequestContext, arn: str | None) -> None:
+    """A permissions boundary must be a managed policy of the caller's account or AWS's."""
+    if arn is None:
+        return
+    policy = ctx.runtime.directory.managed_policy(arn)
+    if policy is None or policy.account not in ("aws", ctx.caller().account):
+        raise NoSuchEntity(MSG_BOUNDARY_MISSING.format(arn=arn))
 
 
 def check_trust_principals(ctx: RequestContext, document: str) -> None:
@@ -156,31 +283,42 @@ def tags_node(tags: tuple[tuple[str, str], ...]) -> Members | None:
     return Members([[("Key", k), ("Value", v)] for k, v in tags])
 
 
-def user_node(user: UserView) -> list[Node]:
-    return [
+def user_node(user: UserView, *, listing: bool = False) -> list[Node]:
+    """A ``User``; ListUsers leaves out PermissionsBoundary and Tags (API reference)."""
+    node: list[Node] = [
         ("Path", user.path),
         ("UserName", user.name),
         ("UserId", user.id),
         ("Arn", user.arn),
         ("CreateDate", user.created_at),
-        ("PermissionsBoundary", _boundary(user.permissions_boundary)),
-        ("Tags", tags_node(user.tags)),
     ]
+    if not listing:
+        node += [("PermissionsBoundary", _boundary(user.permissions_boundary)), ("Tags", tags_node(user.tags))]
+    return node
 
 
-def role_node(role: RoleView) -> list[Node]:
-    return [
+ROLE_CREATED, ROLE_FULL, ROLE_LISTED = "created", "full", "listed"
+
+
+def role_node(role: RoleView, shape: str = ROLE_FULL) -> list[Node]:
+    """A ``Role`` as IAM returns it: CreateRole answers without Description and
+    MaxSessionDuration; ListRoles without PermissionsBoundary, Tags and RoleLastUsed;
+    GetRole with everything (an empty RoleLastUsed until the role is used)."""
+    node: list[Node] = [
         ("Path", role.path),
         ("RoleName", role.name),
         ("RoleId", role.id),
         ("Arn", role.arn),
         ("CreateDate", role.created_at),
         ("AssumeRolePolicyDocument", encoded(role.trust_policy)),
-        ("Description", role.description),
-        ("MaxSessionDuration", role.max_session_duration),
-        ("PermissionsBoundary", _boundary(role.permissions_boundary)),
-        ("Tags", tags_node(role.tags)),
     ]
+    if shape != ROLE_CREATED:
+        node += [("Description", role.description), ("MaxSessionDuration", role.max_session_duration)]
+    if shape != ROLE_LISTED:
+        node += [("PermissionsBoundary", _boundary(role.permissions_boundary)), ("Tags", tags_node(role.tags))]
+    if shape == ROLE_FULL:
+        node.append(("RoleLastUsed", []))
+    return node
 
 
 def _boundary(arn: str | None) -> list[Node] | None:
@@ -189,25 +327,34 @@ def _boundary(arn: str | None) -> list[Node] | None:
     return [("PermissionsBoundaryType", "Policy"), ("PermissionsBoundaryArn", arn)]
 
 
-def policy_node(policy: ManagedPolicyView, attachments: int) -> list[Node]:
-    return [
+POLICY_CREATED, POLICY_FULL, POLICY_LISTED = "created", "full", "listed"
+
+
+def policy_node(policy: ManagedPolicyView, account: AccountView | None, shape: str = POLICY_FULL,
+                tags: Sequence[dict[str, str]] = ()) -> list[Node]:
+    """A ``Policy``: GetPolicy adds Description and Tags (empty when none); CreatePolicy and
+    ListPolicies answer without Description, CreatePolicy with Tags only when given."""
+    node: list[Node] = [
         ("PolicyName", policy.name),
         ("PolicyId", policy.id),
         ("Arn", policy.arn),
         ("Path", policy.path),
         ("DefaultVersionId", policy.default_version),
-        ("AttachmentCount", attachments),
-        ("PermissionsBoundaryUsageCount", 0),
+        ("AttachmentCount", account.attachment_count(policy.arn) if account else 0),
+        ("PermissionsBoundaryUsageCount", account.boundary_count(policy.arn) if account else 0),
         ("IsAttachable", True),
-        ("Description", policy.description),
-        ("CreateDate", policy.created_at),
-        ("UpdateDate", policy.updated_at),
     ]
+    if shape == POLICY_FULL:
+        node.append(("Description", policy.description))
+    node += [("CreateDate", policy.created_at), ("UpdateDate", policy.updated_at)]
+    if shape == POLICY_FULL:
+        node.append(("Tags", Members([])))
+    elif shape == POLICY_CREATED and tags:
+        node.append(("Tags", Members([[("Key", t["Key"]), ("Value", t["Value"])] for t in tags])))
+    return node
 
 
 def require_user(account: AccountView, name: str) -> UserView:
-    from stsd.errors import NoSuchEntity
-
     user = account.user(name)
     if user is None:
         raise NoSuchEntity(f"The user with name {name} cannot be found.")
@@ -215,8 +362,6 @@ def require_user(account: AccountView, name: str) -> UserView:
 
 
 def require_role(account: AccountView, name: str) -> RoleView:
-    from stsd.errors import NoSuchEntity
-
     role = account.role(name)
     if role is None:
         raise NoSuchEntity(f"The role with name {name} cannot be found.")

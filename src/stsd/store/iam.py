@@ -22,6 +22,8 @@ from stsd.store.crypto import Wrapper
 from stsd.store.directory import Directory
 
 ACCESS_KEYS_PER_USER = 2
+MSG_POLICY_NOT_FOUND = "Policy {arn} was not found."  # GetPolicy, DeletePolicy, TagPolicy
+MSG_POLICY_NOT_ATTACHABLE = "Policy {arn} does not exist or is not attachable."  # Attach*Policy
 
 
 def now() -> datetime:
@@ -72,7 +74,14 @@ class IamStore:
             )
 
     # --- users --------------------------------------------------------------------------
-    def create_user(self, account_id: str, name: str, path: str, tags: list[dict[str, str]]) -> None:
+    def create_user(
+        self,
+        account_id: str,
+        name: str,
+        path: str,
+        tags: list[dict[str, str]],
+        permissions_boundary: str | None = None,
+    ) -> None:
         with self._tx(account_id) as s:
             if self._user(s, account_id, name, missing_ok=True) is not None:
                 raise EntityAlreadyExists(f"User with name {name} already exists.")
@@ -84,6 +93,7 @@ class IamStore:
                     name_key=name.lower(),
                     path=path,
                     created_at=now(),
+                    permissions_boundary=permissions_boundary,
                     tags=tags,
                 )
             )
@@ -295,9 +305,17 @@ class IamStore:
     def delete_policy(self, account_id: str, arn: str) -> None:
         with self._tx(account_id) as s:
             policy = self._policy(s, account_id, arn)
-            if s.scalar(
+            in_use = s.scalar(
                 select(func.count()).select_from(models.Attachment).where(models.Attachment.policy_arn == arn)
-            ):
+            ) or any(
+                s.scalar(
+                    select(func.count()).select_from(table).where(
+                        table.account_id == account_id, table.permissions_boundary == arn
+                    )
+                )
+                for table in (models.User, models.Role)
+            )
+            if in_use:  # attached, or used as a permissions boundary
                 raise DeleteConflict("Cannot delete a policy attached to entities.")
             s.execute(delete(models.PolicyVersion).where(models.PolicyVersion.policy_arn == arn))
             s.delete(policy)
@@ -305,8 +323,10 @@ class IamStore:
     def attach_policy(self, account_id: str, owner_type: str, owner: str, arn: str) -> None:
         with self._tx(account_id) as s:
             self._owner(s, account_id, owner_type, owner)
-            if self.directory.managed_policy(arn) is None and s.get(models.ManagedPolicy, arn) is None:
-                raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
+            policy = s.get(models.ManagedPolicy, arn)
+            if policy is None or policy.account_id not in (account_id, "aws"):
+                # Another account's customer managed policy cannot be attached either.
+                raise NoSuchEntity(MSG_POLICY_NOT_ATTACHABLE.format(arn=arn))
             exists = s.scalar(
                 select(models.Attachment).where(
                     models.Attachment.account_id == account_id,
@@ -342,7 +362,7 @@ class IamStore:
         serial = ids.mfa_arn(account_id, path, name)
         with self._tx(account_id) as s:
             if s.get(models.MfaDevice, serial) is not None:
-                raise EntityAlreadyExists("MFADevice entity at the same path and name already exists.")
+                raise EntityAlreadyExists("MFA device already exists.")
             s.add(
                 models.MfaDevice(
                     serial=serial,
@@ -425,7 +445,7 @@ class IamStore:
     def _policy(s: Session, account_id: str, arn: str) -> models.ManagedPolicy:
         policy = s.get(models.ManagedPolicy, arn)
         if policy is None or policy.account_id != account_id:
-            raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
+            raise NoSuchEntity(MSG_POLICY_NOT_FOUND.format(arn=arn))
         return policy
 
     @staticmethod

@@ -151,3 +151,40 @@ class Setting(Base):
     __tablename__ = "settings"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class AccountRegion(Base):
+    """Per-account Region state that differs from the catalogue's default.
+
+    Opt-in Regions carry the Account API's opt status; Regions enabled by default carry
+    whether STS is activated there. ``settles_at`` is when an ENABLING/DISABLING
+    transition completes (readers derive the current status; no job flips it).
+    """
+
+    __tablename__ = "account_regions"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    region: Mapped[str] = mapped_column(String(32), primary_key=True)
+    opt_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    sts_active: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    settles_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RegionFault(Base):
+    """A simulated Region failure (down, slow, error5xx, throttle), shared by all workers."""
+
+    __tablename__ = "region_faults"
+    region: Mapped[str] = mapped_column(String(32), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    delay_ms: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class QuotaOverride(Base):
+    """Per-account request-rate override for (Region, endpoint type); "*" matches any."""
+
+    __tablename__ = "quota_overrides"
+    account_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    region: Mapped[str] = mapped_column(String(32), primary_key=True)
+    endpoint_type: Mapped[str] = mapped_column(String(8), primary_key=True)
+    rate: Mapped[int] = mapped_column(Integer)  # requests per second
+    burst: Mapped[int] = mapped_column(Integer)

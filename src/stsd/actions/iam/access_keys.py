@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from stsd.actions.base import IAM, Action
 from stsd.auth import principal as p
 from stsd.iam import api
 from stsd.protocol.params import Str
@@ -25,13 +24,16 @@ def _owner(ctx: RequestContext, given: str | None) -> str | None:
     return None if caller.kind == p.ROOT else api.caller_user_name(ctx, None)
 
 
-def _resource(ctx: RequestContext, owner: str | None) -> str:
-    return api.resource_arn(ctx, "user", owner) if owner else ctx.caller().arn
+def _target(ctx: RequestContext, owner: str | None) -> tuple[str, str]:
+    if owner is None:
+        arn = ctx.caller().arn
+        return arn, arn
+    return api.target(ctx, "user", owner)
 
 
 def create_access_key(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     owner = _owner(ctx, params.get("UserName"))
-    api.authorize(ctx, "iam:CreateAccessKey", _resource(ctx, owner))
+    api.authorize(ctx, "iam:CreateAccessKey", *_target(ctx, owner))
     account_id = ctx.caller().account
     key_id, secret = ctx.runtime.iam.create_access_key(account_id, owner)
     key = ctx.runtime.directory.account(account_id).keys[key_id]
@@ -46,7 +48,7 @@ def create_access_key(ctx: RequestContext, params: dict[str, Any]) -> list[Node]
 
 def list_access_keys(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     owner = _owner(ctx, params.get("UserName"))
-    account = api.authorize(ctx, "iam:ListAccessKeys", _resource(ctx, owner))
+    account = api.authorize(ctx, "iam:ListAccessKeys", *_target(ctx, owner))
     if owner is not None:
         owner = api.require_user(account, owner).name
     return api.list_result("AccessKeyMetadata", [
@@ -57,21 +59,19 @@ def list_access_keys(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
 
 def update_access_key(ctx: RequestContext, params: dict[str, Any]) -> None:
     owner = _owner(ctx, params.get("UserName"))
-    api.authorize(ctx, "iam:UpdateAccessKey", _resource(ctx, owner))
+    api.authorize(ctx, "iam:UpdateAccessKey", *_target(ctx, owner))
     ctx.runtime.iam.update_access_key(ctx.caller().account, params["AccessKeyId"], owner, params["Status"])
 
 
 def delete_access_key(ctx: RequestContext, params: dict[str, Any]) -> None:
     owner = _owner(ctx, params.get("UserName"))
-    api.authorize(ctx, "iam:DeleteAccessKey", _resource(ctx, owner))
+    api.authorize(ctx, "iam:DeleteAccessKey", *_target(ctx, owner))
     ctx.runtime.iam.delete_access_key(ctx.caller().account, params["AccessKeyId"], owner)
 
 
 ACTIONS = (
-    Action("CreateAccessKey", IAM, (api.user_name(False),), create_access_key, blocking=True, read_only=False),
-    Action("ListAccessKeys", IAM, (api.user_name(False), api.marker(), api.max_items()), list_access_keys),
-    Action("UpdateAccessKey", IAM, (api.user_name(False), KEY_ID, STATUS), update_access_key, blocking=True,
-           read_only=False),
-    Action("DeleteAccessKey", IAM, (api.user_name(False), KEY_ID), delete_access_key, blocking=True,
-           read_only=False),
+    api.action("CreateAccessKey", (api.user_name(False),), create_access_key, write=True),
+    api.action("ListAccessKeys", (api.user_name(False), api.marker(), api.max_items()), list_access_keys),
+    api.action("UpdateAccessKey", (api.user_name(False), KEY_ID, STATUS), update_access_key, write=True),
+    api.action("DeleteAccessKey", (api.user_name(False), KEY_ID), delete_access_key, write=True),
 )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from stsd.actions.base import IAM, Action
 from stsd.iam import api
 from stsd.protocol.params import Str
 from stsd.protocol.render import Node
@@ -12,26 +11,34 @@ from stsd.server.context import RequestContext
 
 TOKEN_VERSION = Str("GlobalEndpointTokenVersion", "globalEndpointTokenVersion", required=True,
                     choices=("v1Token", "v2Token"))
-# IAM's default quotas, reported as AWS reports them.
+# IAM's default quotas, reported as AWS reports them (the full key set of a live
+# GetAccountSummary; entities stsd does not model count 0).
 QUOTAS = {
-    "UsersQuota": 5000, "RolesQuota": 1000, "PoliciesQuota": 1500, "AccessKeysPerUserQuota": 2,
-    "AttachedPoliciesPerUserQuota": 10, "AttachedPoliciesPerRoleQuota": 10, "VersionsPerPolicyQuota": 5,
-    "PolicySizeQuota": 6144, "UserPolicySizeQuota": 2048, "RolePolicySizeQuota": 10240,
-    "AssumeRolePolicySizeQuota": 2048, "MFADevicesInUse": 0,
+    "UsersQuota": 5000, "RolesQuota": 1000, "PoliciesQuota": 1500, "GroupsQuota": 300,
+    "InstanceProfilesQuota": 1000, "ServerCertificatesQuota": 20, "AccessKeysPerUserQuota": 2,
+    "SigningCertificatesPerUserQuota": 2, "GroupsPerUserQuota": 10, "AttachedPoliciesPerUserQuota": 10,
+    "AttachedPoliciesPerRoleQuota": 10, "AttachedPoliciesPerGroupQuota": 10, "VersionsPerPolicyQuota": 5,
+    "PolicyVersionsInUseQuota": 10000, "PolicySizeQuota": 6144, "UserPolicySizeQuota": 2048,
+    "RolePolicySizeQuota": 10240, "GroupPolicySizeQuota": 5120, "AssumeRolePolicySizeQuota": 2048,
 }
+UNMODELLED = ("Groups", "InstanceProfiles", "Providers", "ServerCertificates", "AccountPasswordPresent",
+              "AccountSigningCertificatesPresent", "AccountMFAEnabled")
 
 
 def get_account_summary(ctx: RequestContext, _params: dict[str, Any]) -> list[Node]:
     account = api.authorize(ctx, "iam:GetAccountSummary", "*")
     counts = dict(QUOTAS)
+    counts.update(dict.fromkeys(UNMODELLED, 0))
+    attached = {arn for u in account.users.values() for arn in u.attached}
+    attached |= {arn for r in account.roles.values() for arn in r.attached}
     counts.update({
         "Users": len(account.users),
         "Roles": len(account.roles),
         "Policies": len(account.policies),
+        "PolicyVersionsInUse": sum(1 for arn in attached if arn in account.policies),
         "MFADevices": len(account.mfa_devices),
         "MFADevicesInUse": sum(1 for d in account.mfa_devices.values() if d.user_name),
         "AccountAccessKeysPresent": int(bool(account.user_keys(None))),
-        "AccountMFAEnabled": 0,
         "GlobalEndpointTokenVersion": account.global_endpoint_token_version,
     })
     entries = [[("key", k), ("value", v)] for k, v in sorted(counts.items())]
@@ -45,7 +52,6 @@ def set_sts_preferences(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 
 ACTIONS = (
-    Action("GetAccountSummary", IAM, (), get_account_summary),
-    Action("SetSecurityTokenServicePreferences", IAM, (TOKEN_VERSION,), set_sts_preferences, blocking=True,
-           read_only=False),
+    api.action("GetAccountSummary", (), get_account_summary),
+    api.action("SetSecurityTokenServicePreferences", (TOKEN_VERSION,), set_sts_preferences, write=True),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stsd.actions.base import IAM, Action
+from stsd.actions.base import Action
 from stsd.errors import NoSuchEntity
 from stsd.iam import api
 from stsd.policy import PolicyKind
@@ -25,7 +25,7 @@ def _owner(ctx: RequestContext, owner_type: str, account: Any, name: str) -> Any
 def _put(owner_type: str):
     def handle(ctx: RequestContext, params: dict[str, Any]) -> None:
         name = _owner_name(owner_type, params)
-        api.authorize(ctx, f"iam:Put{OWNERS[owner_type][0]}Policy", api.resource_arn(ctx, owner_type, name))
+        api.authorize(ctx, f"iam:Put{OWNERS[owner_type][0]}Policy", *api.target(ctx, owner_type, name))
         api.check_policy(params["PolicyDocument"], PolicyKind.IDENTITY)
         ctx.runtime.iam.put_inline_policy(ctx.caller().account, owner_type, name, params["PolicyName"],
                                           params["PolicyDocument"])
@@ -36,7 +36,7 @@ def _get(owner_type: str):
     def handle(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
         name, policy_name = _owner_name(owner_type, params), params["PolicyName"]
         title = OWNERS[owner_type][0]
-        account = api.authorize(ctx, f"iam:Get{title}Policy", api.resource_arn(ctx, owner_type, name))
+        account = api.authorize(ctx, f"iam:Get{title}Policy", *api.target(ctx, owner_type, name))
         owner = _owner(ctx, owner_type, account, name)
         for stored_name, document in owner.inline_policies.items():
             if stored_name.lower() == policy_name.lower():
@@ -49,7 +49,7 @@ def _get(owner_type: str):
 def _delete(owner_type: str):
     def handle(ctx: RequestContext, params: dict[str, Any]) -> None:
         name = _owner_name(owner_type, params)
-        api.authorize(ctx, f"iam:Delete{OWNERS[owner_type][0]}Policy", api.resource_arn(ctx, owner_type, name))
+        api.authorize(ctx, f"iam:Delete{OWNERS[owner_type][0]}Policy", *api.target(ctx, owner_type, name))
         ctx.runtime.iam.delete_inline_policy(ctx.caller().account, owner_type, name, params["PolicyName"])
     return handle
 
@@ -58,7 +58,7 @@ def _list(owner_type: str):
     def handle(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
         name = _owner_name(owner_type, params)
         account = api.authorize(ctx, f"iam:List{OWNERS[owner_type][0]}Policies",
-                                api.resource_arn(ctx, owner_type, name))
+                                *api.target(ctx, owner_type, name))
         owner = _owner(ctx, owner_type, account, name)
         return [("PolicyNames", Members(sorted(owner.inline_policies, key=str.lower))), ("IsTruncated", False)]
     return handle
@@ -70,12 +70,10 @@ def _actions() -> tuple[Action, ...]:
         owner = name_param()
         pname = api.policy_name()
         out += [
-            Action(f"Put{title}Policy", IAM, (owner, pname, api.policy_document()), _put(owner_type),
-                   blocking=True, read_only=False),
-            Action(f"Get{title}Policy", IAM, (owner, pname), _get(owner_type)),
-            Action(f"Delete{title}Policy", IAM, (owner, pname), _delete(owner_type), blocking=True,
-                   read_only=False),
-            Action(f"List{title}Policies", IAM, (owner, api.marker(), api.max_items()), _list(owner_type)),
+            api.action(f"Put{title}Policy", (owner, pname, api.policy_document()), _put(owner_type), write=True),
+            api.action(f"Get{title}Policy", (owner, pname), _get(owner_type)),
+            api.action(f"Delete{title}Policy", (owner, pname), _delete(owner_type), write=True),
+            api.action(f"List{title}Policies", (owner, api.marker(), api.max_items()), _list(owner_type)),
         ]
     return tuple(out)
 

@@ -6,8 +6,7 @@ import base64
 import secrets
 from typing import Any
 
-from stsd.actions.base import IAM, Action
-from stsd.errors import InvalidAuthenticationCode
+from stsd.errors import InvalidAuthenticationCode, NoSuchEntity
 from stsd.iam import api, totp
 from stsd.protocol.params import Str
 from stsd.protocol.render import Members, Node
@@ -34,12 +33,10 @@ def create_virtual_mfa_device(ctx: RequestContext, params: dict[str, Any]) -> li
 
 def enable_mfa_device(ctx: RequestContext, params: dict[str, Any]) -> None:
     name, serial = params["UserName"], params["SerialNumber"]
-    account = api.authorize(ctx, "iam:EnableMFADevice", api.resource_arn(ctx, "user", name))
+    account = api.authorize(ctx, "iam:EnableMFADevice", *api.target(ctx, "user", name))
     api.require_user(account, name)
     device = account.mfa_devices.get(serial)
     if device is None:
-        from stsd.errors import NoSuchEntity
-
         raise NoSuchEntity(f"VirtualMFADevice with serial number {serial} doesn't exist.")
     # AWS wants two consecutive codes; accept them anywhere in a small window around now.
     now = ctx.now.timestamp()
@@ -52,7 +49,7 @@ def enable_mfa_device(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 def list_mfa_devices(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     name = api.caller_user_name(ctx, params.get("UserName"))
-    account = api.authorize(ctx, "iam:ListMFADevices", api.resource_arn(ctx, "user", name))
+    account = api.authorize(ctx, "iam:ListMFADevices", *api.target(ctx, "user", name))
     api.require_user(account, name)
     rows = [[("UserName", d.user_name), ("SerialNumber", d.serial), ("EnableDate", d.enabled_at)]
             for d in account.user_mfa(name)]
@@ -60,9 +57,8 @@ def list_mfa_devices(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
 
 
 ACTIONS = (
-    Action("CreateVirtualMFADevice", IAM, (api.path(), DEVICE_NAME, api.TAGS), create_virtual_mfa_device,
-           blocking=True, read_only=False),
-    Action("EnableMFADevice", IAM, (api.user_name(), SERIAL, CODE1, CODE2), enable_mfa_device, blocking=True,
-           read_only=False),
-    Action("ListMFADevices", IAM, (api.user_name(False), api.marker(), api.max_items()), list_mfa_devices),
+    api.action("CreateVirtualMFADevice", (api.path(), DEVICE_NAME, api.TAGS), create_virtual_mfa_device,
+               write=True),
+    api.action("EnableMFADevice", (api.user_name(), SERIAL, CODE1, CODE2), enable_mfa_device, write=True),
+    api.action("ListMFADevices", (api.user_name(False), api.marker(), api.max_items()), list_mfa_devices),
 )

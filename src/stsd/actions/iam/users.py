@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from stsd.actions.base import IAM, Action
 from stsd.iam import api
 from stsd.protocol.render import Node
 from stsd.server.context import RequestContext
@@ -12,36 +11,39 @@ from stsd.server.context import RequestContext
 
 def create_user(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     name, path = params["UserName"], params.get("Path", "/")
-    api.authorize(ctx, "iam:CreateUser", api.resource_arn(ctx, "user", name, path))
+    arn = api.resource_arn(ctx, "user", name, path)
+    api.authorize(ctx, "iam:CreateUser", arn)
+    boundary = params.get("PermissionsBoundary")
+    api.check_boundary(ctx, boundary)
     account_id = ctx.caller().account
-    ctx.runtime.iam.create_user(account_id, name, path, api.tag_list(params))
+    ctx.runtime.iam.create_user(account_id, name, path, api.tag_list(params), boundary)
     user = api.require_user(ctx.runtime.directory.account(account_id), name)
     return [("User", api.user_node(user))]
 
 
 def get_user(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     name = api.caller_user_name(ctx, params.get("UserName"))
-    account = api.authorize(ctx, "iam:GetUser", api.resource_arn(ctx, "user", name))
+    account = api.authorize(ctx, "iam:GetUser", *api.target(ctx, "user", name))
     return [("User", api.user_node(api.require_user(account, name)))]
 
 
 def list_users(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
-    account = api.authorize(ctx, "iam:ListUsers", api.resource_arn(ctx, "user", ""))
+    account = api.authorize(ctx, "iam:ListUsers", api.resource_arn(ctx, "user", "", "/"))
     prefix = params.get("PathPrefix", "/")
     users = sorted((u for u in account.users.values() if u.path.startswith(prefix)), key=lambda u: u.name.lower())
-    return api.list_result("Users", [api.user_node(u) for u in users])
+    return api.list_result("Users", [api.user_node(u, listing=True) for u in users])
 
 
 def delete_user(ctx: RequestContext, params: dict[str, Any]) -> None:
     name = params["UserName"]
-    api.authorize(ctx, "iam:DeleteUser", api.resource_arn(ctx, "user", name))
+    api.authorize(ctx, "iam:DeleteUser", *api.target(ctx, "user", name))
     ctx.runtime.iam.delete_user(ctx.caller().account, name)
 
 
 ACTIONS = (
-    Action("CreateUser", IAM, (api.path(), api.user_name(), api.policy_arn("PermissionsBoundary", False), api.TAGS),
-           create_user, blocking=True, read_only=False),
-    Action("GetUser", IAM, (api.user_name(required=False),), get_user),
-    Action("ListUsers", IAM, (api.path("PathPrefix"), api.marker(), api.max_items()), list_users),
-    Action("DeleteUser", IAM, (api.user_name(),), delete_user, blocking=True, read_only=False),
+    api.action("CreateUser", (api.path(), api.user_name(), api.policy_arn("PermissionsBoundary", False), api.TAGS),
+               create_user, write=True),
+    api.action("GetUser", (api.user_name(required=False),), get_user),
+    api.action("ListUsers", (api.path("PathPrefix"), api.marker(), api.max_items()), list_users),
+    api.action("DeleteUser", (api.user_name(),), delete_user, write=True),
 )
