@@ -83,7 +83,7 @@ def _find_role(ctx: RequestContext, role_arn: str) -> RoleView | None:
     parsed = role_name_from_arn(role_arn)
     if parsed is None:
         return None
-    account_id, path, name = parsed
+    account_id, _path, name = parsed
     account = ctx.runtime.directory.account(account_id)
     role = account.role(name) if account else None
     if role is None or role.arn != role_arn:  # the path and partition must match too
