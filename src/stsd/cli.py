@@ -56,8 +56,13 @@ def serve(
     emulator: bool = typer.Option(False, "--emulator", help="Accept any credentials, like LocalStack/moto."),
     account_id: str = typer.Option(DEFAULT_ACCOUNT, "--account-id", help="Account bootstrapped on first start."),
     log_level: str = typer.Option("warning", help="uvicorn log level."),
+    tls_cert: Path | None = typer.Option(None, "--tls-cert", help="Serve HTTPS with this PEM certificate chain "
+                                                                  "(see `stsd ca`)."),
+    tls_key: Path | None = typer.Option(None, "--tls-key", help="PEM private key for --tls-cert."),
 ) -> None:
     """Run the STS/IAM endpoint (SQLite in ./.stsd by default)."""
+    if (tls_cert is None) != (tls_key is None):
+        raise typer.BadParameter("--tls-cert and --tls-key go together", param_hint="--tls-cert")
     import uvicorn
 
     from stsd.bootstrap import first_start
@@ -66,7 +71,7 @@ def serve(
     runtime = _runtime(settings)
     creds, created = first_start(runtime, account_id)
     runtime.close()
-    endpoint = f"http://{host}:{port}"
+    endpoint = f"{'https' if tls_cert else 'http'}://{host}:{port}"
     console.print(f"[bold]stsd {__version__}[/bold] serving on {endpoint}"
                   + (" [yellow](emulator mode)[/yellow]" if emulator else ""))
     console.print(("Created" if created else "Bootstrap") + f" admin credentials for account {creds.AccountId} "
@@ -92,6 +97,8 @@ def serve(
         http="httptools",
         loop="uvloop",
         access_log=False,
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
     )
 
 

@@ -14,6 +14,7 @@ from stsd.store.crypto import Wrapper, load_or_create_master_key
 from stsd.store.db import make_engine, migrate, session_factory
 from stsd.store.directory import Directory
 from stsd.store.iam import IamStore
+from stsd.store.regions import RegionStore
 from stsd.tokens.keyring import Keyring
 
 log = logging.getLogger("stsd")
@@ -26,6 +27,7 @@ class Runtime:
     sessions: sessionmaker[Session]
     directory: Directory
     iam: IamStore
+    regions: RegionStore
     keyring: Keyring
 
     @classmethod
@@ -42,6 +44,7 @@ class Runtime:
             sessions=sessions,
             directory=directory,
             iam=IamStore(sessions, wrapper, directory),
+            regions=RegionStore(sessions, directory),
             keyring=Keyring(sessions, wrapper),
         )
         runtime.keyring.ensure_keys()

@@ -17,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from stsd import ids
+from stsd.regions.activation import RegionRow, RegionStatus
+from stsd.regions.activation import status as region_status
 from stsd.store import models
 from stsd.store.crypto import Wrapper
 
@@ -109,6 +111,11 @@ class AccountView:
     keys: dict[str, KeyView] = field(default_factory=dict)
     policies: dict[str, ManagedPolicyView] = field(default_factory=dict)  # arn → policy
     mfa_devices: dict[str, MfaView] = field(default_factory=dict)  # serial → device
+    regions: dict[str, RegionRow] = field(default_factory=dict)  # Region → state differing from default
+    quotas: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)  # (Region, type) → rate, burst
+
+    def region_status(self, region: str, now: datetime) -> RegionStatus:
+        return region_status(region, self.regions.get(region), now)
 
     def user(self, name: str) -> UserView | None:
         return self.users.get(name.lower())
@@ -153,6 +160,7 @@ class Directory:
         # are ever loaded, so hostile input costs neither a query nor a cache entry.
         self._known: frozenset[str] | None = None
         self._aws_policies: dict[str, ManagedPolicyView] | None = None
+        self._faults: dict[str, tuple[str, int]] | None = None  # Region → (mode, delay ms)
         self._lock = threading.Lock()
 
     # --- lookups (hot path) -----------------------------------------------------------
@@ -200,6 +208,18 @@ class Directory:
                 self._aws_policies = self._load_policies(session, "aws")
         return self._aws_policies
 
+    def faults(self) -> dict[str, tuple[str, int]]:
+        """Simulated Region failures, shared by all workers through the store."""
+        faults = self._faults
+        if faults is None:
+            with self._sessions() as session:
+                faults = {f.region: (f.mode, f.delay_ms) for f in session.scalars(select(models.RegionFault))}
+            self._faults = faults
+        return faults
+
+    def invalidate_faults(self) -> None:
+        self._faults = None
+
     def known_accounts(self) -> list[str]:
         with self._sessions() as session:
             return list(session.scalars(select(models.Account.id).order_by(models.Account.id)))
@@ -218,6 +238,7 @@ class Directory:
         """Drop snapshots whose account generation moved; returns how many were dropped."""
         with self._sessions() as session:
             current = dict(session.execute(select(models.Account.id, models.Account.generation)).all())
+        self._faults = None
         dropped = 0
         with self._lock:
             self._known = frozenset(current)
@@ -305,6 +326,18 @@ class Directory:
                 keys=keys,
                 policies=self._load_policies(session, account_id),
                 mfa_devices=devices,
+                regions={
+                    r.region: RegionRow(r.opt_status, r.sts_active, utc(r.settles_at) if r.settles_at else None)
+                    for r in session.scalars(
+                        select(models.AccountRegion).where(models.AccountRegion.account_id == account_id)
+                    )
+                },
+                quotas={
+                    (q.region, q.endpoint_type): (q.rate, q.burst)
+                    for q in session.scalars(
+                        select(models.QuotaOverride).where(models.QuotaOverride.account_id == account_id)
+                    )
+                },
             )
 
     @staticmethod
