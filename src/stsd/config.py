@@ -17,6 +17,13 @@ class Settings:
     cache_poll_seconds: float = 1.0  # how quickly other workers' IAM writes become visible
     max_body_bytes: int = 10_000_000
     trust_forwarded_for: bool = False  # use X-Forwarded-For for aws:SourceIp (behind a proxy)
+    topology_file: Path | None = None  # source networks → the Region a caller is in
+    global_endpoint_mode: str = "local"  # "local" (2025 behaviour) or "legacy" (always us-east-1)
+    quota_rate: int = 600  # requests/s per (account, Region, endpoint type); 0 = unlimited
+    quota_burst: int = 600
+    redis_url: str | None = None  # share quotas between workers and nodes
+    workers: int = 1
+    region_transition_seconds: float = 5.0  # how long ENABLING/DISABLING last
 
     def resolved_database_url(self) -> str:
         from stsd.store.db import sqlite_url

@@ -88,5 +88,12 @@ def app_from_env() -> StsdApp:
             data_dir=Path(env.get("STSD_DATA_DIR", ".stsd")),
             database_url=env.get("STSD_DATABASE") or None,
             emulator=env.get("STSD_EMULATOR") == "1",
+            topology_file=Path(env["STSD_TOPOLOGY"]) if env.get("STSD_TOPOLOGY") else None,
+            global_endpoint_mode=env.get("STSD_GLOBAL_ENDPOINT_MODE", "local"),
+            quota_rate=int(env.get("STSD_QUOTA_RATE", "600")),
+            quota_burst=int(env.get("STSD_QUOTA_BURST", "600")),
+            redis_url=env.get("STSD_REDIS") or None,
+            workers=int(env.get("STSD_WORKERS", "1")),
+            region_transition_seconds=float(env.get("STSD_REGION_TRANSITION_SECONDS", "5")),
         )
     )

@@ -7,6 +7,7 @@ metrics, admin) is an ordinary Starlette app mounted beside it.
 
 from __future__ import annotations
 
+import base64
 import logging
 import uuid
 from dataclasses import dataclass
@@ -20,16 +21,21 @@ from stsd.auth import sigv4
 from stsd.auth.authenticate import RawRequest, authenticate
 from stsd.errors import (
     AWSFAULT_NAMESPACE,
+    MSG_RATE_EXCEEDED,
     AwsError,
     InternalFailure,
     InvalidAction,
     MissingAuthenticationToken,
+    Throttling,
 )
 from stsd.protocol import render
 from stsd.protocol.params import parse_params
 from stsd.protocol.query import first_wins, is_form_content_type, parse_pairs
-from stsd.regions import catalogue
+from stsd.quotas.buckets import Limit, LocalBuckets, RedisBuckets
+from stsd.regions import catalogue, rules
 from stsd.regions.endpoints import Endpoint, parse_host, parse_path_prefix, regional_endpoint
+from stsd.regions.topology import Topology
+from stsd.server import faults, metrics
 from stsd.server.context import RequestContext
 from stsd.server.runtime import Runtime
 
@@ -78,8 +84,15 @@ class QueryPipeline:
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
         self.actions = registry()
+        settings = runtime.settings
+        self.topology = Topology.load(settings.topology_file, settings.global_endpoint_mode)
+        self.quotas = (
+            RedisBuckets(settings.redis_url) if settings.redis_url else LocalBuckets(1.0 / max(1, settings.workers))
+        )
+        self.default_limit = Limit(settings.quota_rate, settings.quota_burst)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        # faults.DropConnection propagates: the server then closes the connection unanswered.
         outcome = await self.handle(scope, receive)
         await send({"type": "http.response.start", "status": outcome.status, "headers": outcome.headers})
         body = b"" if scope["method"] == "HEAD" else outcome.body
@@ -109,6 +122,9 @@ class QueryPipeline:
         host = _header(headers, b"host") or ""
         if endpoint is None:
             endpoint = parse_host(host)
+            if endpoint is None and _looks_like_aws(host):
+                return _plain(400, f"stsd does not serve {host.split(':', 1)[0]}: not an STS or IAM endpoint "
+                                   "name of any AWS partition\n".encode())
         if path != "/":
             return _plain(404, UNKNOWN_OPERATION)
         if method == "OPTIONS":
@@ -142,6 +158,7 @@ class QueryPipeline:
             outcome.action = action
             ctx = self._context(scope, headers, host, endpoint, signed, service, request_id)
             outcome.context = ctx
+            await faults.apply(self.runtime.directory.faults().get(ctx.serving_region))
             if signed is not None:
                 raw = RawRequest(method, scope.get("raw_path") or scope["path"].encode(), raw_query, headers, body)
                 ctx.principal = authenticate(
@@ -155,7 +172,12 @@ class QueryPipeline:
                 )
             elif not action.unsigned:
                 raise MissingAuthenticationToken(MSG_MISSING_AUTH)
-            values = parse_params(action.params, params)
+            if ctx.principal is not None:
+                if service is STS:
+                    rules.check_caller(ctx, ctx.principal)
+                self._charge_quota(ctx, ctx.principal.account)
+            # IAM leaves the offending value out of its validation messages; STS prints it.
+            values = parse_params(action.params, params, show_values=service is not IAM)
             if action.blocking:
                 result = await anyio.to_thread.run_sync(action.handler, ctx, values)
             else:
@@ -186,9 +208,35 @@ class QueryPipeline:
             (b"content-length", str(len(outcome.body)).encode()),
             (b"x-amzn-requestid", request_id.encode()),
         ]
-        if outcome.context is not None:
-            outcome.headers.append((b"x-stsd-serving-region", outcome.context.serving_region.encode()))
+        ctx = outcome.context
+        if ctx is not None:
+            outcome.headers.append((b"x-stsd-serving-region", ctx.serving_region.encode()))
+            if service is STS:
+                outcome.headers.append((b"x-amz-sts-extended-request-id", _extended_request_id(ctx)))
+        metrics.REQUESTS.labels(
+            service.name,
+            outcome.action.name if outcome.action else "unknown",
+            ctx.endpoint.endpoint_type if ctx else "unknown",
+            ctx.serving_region if ctx else "unknown",
+            outcome.error.code if outcome.error else "OK",
+        ).inc()
         return outcome
+
+    def _charge_quota(self, ctx: RequestContext, account_id: str) -> None:
+        endpoint_type = ctx.endpoint.endpoint_type
+        limit = self._limit(account_id, ctx.serving_region, endpoint_type)
+        if not self.quotas.allow((account_id, ctx.serving_region, endpoint_type), limit):
+            metrics.THROTTLED.labels(account_id, ctx.serving_region, endpoint_type).inc()
+            raise Throttling(MSG_RATE_EXCEEDED)
+
+    def _limit(self, account_id: str, region: str, endpoint_type: str) -> Limit:
+        account = self.runtime.directory.account(account_id)
+        if account is not None and account.quotas:
+            for key in ((region, endpoint_type), (region, "*"), ("*", endpoint_type), ("*", "*")):
+                if key in account.quotas:
+                    rate, burst = account.quotas[key]
+                    return Limit(rate, burst)
+        return self.default_limit
 
     # --- steps --------------------------------------------------------------------------
     @staticmethod
@@ -232,17 +280,36 @@ class QueryPipeline:
             forwarded = _header(headers, b"x-forwarded-for")
             if forwarded:
                 source_ip = forwarded.split(",", 1)[0].strip()
+        serving_region = endpoint.region
+        if endpoint.endpoint_type == "global":
+            serving_region = self.topology.global_serving_region(source_ip)
         return RequestContext(
             runtime=self.runtime,
             request_id=request_id,
             now=datetime.now(UTC).replace(microsecond=0),
             endpoint=endpoint,
-            serving_region=endpoint.region,
+            serving_region=serving_region,
             source_ip=source_ip,
             user_agent=_header(headers, b"user-agent") or "",
             host=host,
             secure=scope.get("scheme") == "https",
         )
+
+
+_AWS_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws", ".amazonwebservices.com.cn", ".c2s.ic.gov",
+                 ".sc2s.sgov.gov", ".cloud.adc-e.uk", ".csp.hci.ic.gov", ".amazonaws.eu", ".api.amazonwebservices.eu")
+
+
+def _looks_like_aws(host: str) -> bool:
+    name = host.split(":", 1)[0].lower().rstrip(".")
+    return name.endswith(_AWS_SUFFIXES) and name not in IAM_HOSTS
+
+
+def _extended_request_id(ctx: RequestContext) -> bytes:
+    """``x-amz-sts-extended-request-id``: base64 of ``1:<serving Region>:S:<epoch ms>:R:<8 chars>``."""
+    millis = int(datetime.now(UTC).timestamp() * 1000)
+    raw = f"1:{ctx.serving_region}:S:{millis}:R:{ctx.request_id[:8]}"
+    return base64.b64encode(raw.encode())
 
 
 def _signing_region(service: Service, host: str, endpoint: Endpoint) -> str | None:

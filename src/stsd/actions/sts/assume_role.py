@@ -20,6 +20,7 @@ from stsd.errors import AccessDenied, ValidationError
 from stsd.policy import PolicyKind, parse_policy
 from stsd.protocol.params import Int, Str, StructList, single_validation_error
 from stsd.protocol.render import Node
+from stsd.regions.rules import require_sts_active
 from stsd.server.context import RequestContext
 from stsd.store.directory import RoleView
 from stsd.sts import sessions
@@ -150,6 +151,8 @@ def handle(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     role = _find_role(ctx, role_arn) or (_emulated_role(ctx, role_arn) if emulator else None)
     if role is None:
         raise sessions.not_authorized(caller, "sts:AssumeRole", role_arn)
+    # The role's account generates the credentials: it must have STS active here.
+    require_sts_active(ctx, issuing_account=role.account, caller_account=caller.account)
 
     if not emulator:
         context: dict[str, Any] = {

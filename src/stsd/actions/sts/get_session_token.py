@@ -13,6 +13,7 @@ from stsd.auth import principal as p
 from stsd.errors import AccessDenied
 from stsd.protocol.params import Int, Str
 from stsd.protocol.render import Node
+from stsd.regions.rules import require_sts_active
 from stsd.server.context import RequestContext
 from stsd.sts.sessions import check_mfa, mint
 from stsd.tokens import claims as kinds
@@ -30,6 +31,7 @@ def handle(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     caller = ctx.caller()
     if caller.is_session:
         raise AccessDenied("Cannot call GetSessionToken with session credentials")
+    require_sts_active(ctx, issuing_account=caller.account, caller_account=caller.account)
     mfa = check_mfa(ctx, caller, params.get("SerialNumber"), params.get("TokenCode"))
     if caller.kind == p.ROOT:
         duration = min(params.get("DurationSeconds", ROOT_MAX), ROOT_MAX)

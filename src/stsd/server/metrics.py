@@ -1,0 +1,17 @@
+"""Prometheus metrics. Label sets are bounded: actions, Regions and outcomes are finite,
+accounts appear only on the throttling counter (as AWS meters quotas per account)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+
+REQUESTS = Counter(
+    "stsd_requests",
+    "Query-API requests by service, action, endpoint type, serving Region and outcome",
+    ["service", "action", "endpoint_type", "serving_region", "code"],
+)
+THROTTLED = Counter(
+    "stsd_throttled",
+    "Requests refused by a quota, per account, Region and endpoint type",
+    ["account", "region", "endpoint_type"],
+)
