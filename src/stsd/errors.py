@@ -104,6 +104,7 @@ MSG_SIGNATURE_MISMATCH = (
     "Consult the service documentation for details."
 )
 MSG_INVALID_TOKEN = "The security token included in the request is invalid."
+MSG_IAM_INVALID_TOKEN = "The security token included in the request is invalid"  # IAM's: no period
 MSG_EXPIRED_TOKEN = "The security token included in the request is expired"
 MSG_UNKNOWN_KEY = "The security token included in the request is invalid."
 MSG_SCOPE_REGION = "Credential should be scoped to a valid region. "

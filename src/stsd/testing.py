@@ -108,7 +108,8 @@ class StsdServer:
             self._owns_dir = True
         self.port = self.port or free_port(self.host)
         for account in self.accounts:
-            self.admins[account] = self.init_account(account)
+            if account not in self.admins:  # a restart keeps the credentials it already has
+                self.admins[account] = self.init_account(account)
         args = ["serve", "--host", self.host, "--port", str(self.port), "--data-dir", str(self.data_dir),
                 "--account-id", self.accounts[0], *self.extra_args]
         if self.emulator:

@@ -19,7 +19,6 @@ from tests.e2e.test_iam_support import (
     ACCOUNT_A,
     ACCOUNT_B,
     MSG_BAD_NAME,
-    PENDING_VALUELESS,
     ROLE_ID,
     allow,
     assert_recent,
@@ -150,7 +149,6 @@ def test_create_role_max_session_duration_bounds(server, iam_a):
         assert iam_a.get_role(RoleName=role)["Role"]["MaxSessionDuration"] == seconds
 
 
-@pytest.mark.xfail(strict=False, reason=PENDING_VALUELESS)
 def test_max_session_duration_text_is_awss(server):
     raw = server.client("iam", server.admins[ACCOUNT_A], parameter_validation=False)
     expect_error(raw.create_role, "ValidationError", 400,

@@ -65,12 +65,6 @@ def denied(caller_arn: str, action: str, shown: str, why: str | None = None) -> 
     return f"User: {caller_arn} is not authorized to perform: {action} on resource: {shown} {why}"
 
 
-PENDING_VALUELESS = (
-    "IAM omits the offending value from validation texts; stsd's pipeline calls parse_params() "
-    "without show_values=False for IAM actions (src/stsd/server/pipeline.py)"
-)
-
-
 def coral(member: str, constraint: str) -> str:
     """AWS's model-validation text as IAM sends it today: without the offending value
     ("Value at 'roleName' failed...", aws/eks-hybrid#113 (2024); LocalStack's IAM snapshots
@@ -79,13 +73,8 @@ def coral(member: str, constraint: str) -> str:
 
 
 def coral_any(member: str, constraint: str) -> re.Pattern[str]:
-    """The same text, with or without the value stsd currently prints (see the xfail tests)."""
-    return re.compile(
-        re.escape("1 validation error detected: Value ")
-        + r"(?:'.*' )?"
-        + re.escape(f"at '{member}' failed to satisfy constraint: {constraint}"),
-        re.DOTALL,
-    )
+    """IAM's valueless validation text, exactly, as a pattern (for expect_error)."""
+    return re.compile(re.escape(coral(member, constraint)))
 
 
 def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:

@@ -19,7 +19,6 @@ from tests.e2e.test_iam_support import (
     MSG_BAD_PATH,
     MSG_BAD_PATH_PREFIX,
     MSG_STS_INVALID_TOKEN,
-    PENDING_VALUELESS,
     SECRET,
     USER_ID,
     allow,
@@ -145,7 +144,6 @@ def test_length_constraints(server, iam_a):
     assert iam_a.create_user(UserName=name)["User"]["UserName"] == name
 
 
-@pytest.mark.xfail(strict=False, reason=PENDING_VALUELESS)
 def test_length_error_text_is_awss(server):
     iam = server.client("iam", server.admins[ACCOUNT_A], parameter_validation=False)
     expect_error(iam.create_user, "ValidationError", 400,

@@ -22,7 +22,7 @@ def test_query_round_trip_keeps_order_and_first_occurrence(pairs: list[tuple[str
     parsed = parse_pairs(urlencode(pairs).encode())
     assert parsed == pairs
     merged = first_wins(parsed)
-    for name, value in pairs:
+    for name, _value in pairs:
         assert name in merged
     expected: dict[str, str] = {}
     for name, value in pairs:

@@ -16,8 +16,10 @@ from stsd.auth import principal as p
 from stsd.auth import sigv4
 from stsd.errors import (
     MSG_EXPIRED_TOKEN,
+    MSG_IAM_INVALID_TOKEN,
     MSG_INVALID_TOKEN,
     MSG_SIGNATURE_MISMATCH,
+    AwsError,
     ExpiredToken,
     InvalidClientTokenId,
     SignatureDoesNotMatch,
@@ -47,6 +49,29 @@ def authenticate(
     holds_v1: bool = True,
 ) -> p.Principal:
     """``signing_region=None`` accepts any Region in the scope (custom endpoint for IAM)."""
+    try:
+        principal = _authenticate(runtime, signed, request, signing_region, service, now, holds_v1)
+    except AwsError as error:
+        if service == "iam" and error.spec is InvalidClientTokenId:
+            raise InvalidClientTokenId(MSG_IAM_INVALID_TOKEN) from None
+        raise
+    if service == "iam" and principal.kind in (p.USER, p.ROOT) and principal.session is not None \
+            and not principal.mfa:
+        # GetSessionToken credentials reach IAM only with MFA; without it IAM refuses the
+        # credentials themselves (aws-vault#15/#328).
+        raise InvalidClientTokenId(MSG_IAM_INVALID_TOKEN)
+    return principal
+
+
+def _authenticate(
+    runtime,
+    signed: sigv4.SigV4Request,
+    request: RawRequest,
+    signing_region: str | None,
+    service: str,
+    now: datetime,
+    holds_v1: bool,
+) -> p.Principal:
     if signing_region is not None:
         sigv4.check_scope(signed, region=signing_region, service=service)
     else:

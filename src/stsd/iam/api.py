@@ -14,7 +14,6 @@ from stsd.auth import principal as p
 from stsd.auth.authorize import authorize_identity
 from stsd.errors import (
     AccessDenied,
-    InvalidClientTokenId,
     MalformedPolicyDocument,
     NoSuchEntity,
     ValidationError,
@@ -134,10 +133,6 @@ def action(name: str, params: tuple[Param, ...], handler: Handler, *, write: boo
 
 
 # --- authorisation ----------------------------------------------------------------------
-# IAM's own text for credentials it will not take (no trailing period, unlike STS's).
-MSG_IAM_INVALID_TOKEN = "The security token included in the request is invalid"
-
-
 def authorize(ctx: RequestContext, action: str, resource: str, shown: str | None = None) -> AccountView:
     """Allow the caller's ``iam:<action>`` on ``resource`` in its own account, or raise
     AccessDenied with AWS's text; returns the caller's account snapshot.
@@ -145,10 +140,6 @@ def authorize(ctx: RequestContext, action: str, resource: str, shown: str | None
     ``shown`` is how the message names the resource: IAM writes ``role NAME``, ``user NAME``
     or ``policy ARN`` for existing entities and the ARN for the ones being created."""
     caller = ctx.caller()
-    if caller.session is not None and caller.kind in (p.USER, p.ROOT) and not caller.session.mfa:
-        # GetSessionToken credentials reach IAM only with MFA; without it IAM refuses the
-        # credentials themselves (aws-vault#15/#328: InvalidClientTokenId).
-        raise InvalidClientTokenId(MSG_IAM_INVALID_TOKEN)
     if caller.kind == p.FEDERATED_USER:
         # GetFederationToken sessions cannot call IAM at all.
         raise _denied(caller, action, shown or resource,
