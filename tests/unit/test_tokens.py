@@ -45,6 +45,17 @@ def test_round_trip_and_version(keyring: Keyring) -> None:
         assert got_version == version
 
 
+def test_v2_tokens_are_longer_and_committed(keyring: Keyring) -> None:
+    akid = ids.new_access_key_id("123456789012", "ASIA")
+    v1 = keyring.seal(claims(), akid, 1)
+    v2 = keyring.seal(claims(), akid, 2)
+    assert len(v2) > len(v1)
+    raw = bytearray(base64.b64decode(v2))
+    raw[-1] ^= 0x01  # flip a bit of the commitment only: the ciphertext is intact
+    with pytest.raises(TokenError):
+        keyring.open(base64.b64encode(bytes(raw)).decode(), akid)
+
+
 def test_plain_assume_role_token_is_shorter_than_awss(keyring: Keyring) -> None:
     akid = ids.new_access_key_id("123456789012", "ASIA")
     token = keyring.seal(claims(name="r" * 64, session_name="s" * 64), akid, 2)
