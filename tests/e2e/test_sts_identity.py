@@ -223,3 +223,15 @@ def test_access_key_info_validation(server):
         max_len_problem(long_id, "accessKeyId", 128))
     assert error_of(sts.get_access_key_info) == validation(
         "Value null at 'accessKeyId' failed to satisfy constraint: Member must not be null")
+
+
+def test_session_token_credentials_cannot_call_get_access_key_info(server, make_user):
+    user = make_user(policy=allow("sts:*"))
+    session = session_credentials(sts_client(server, user).get_session_token(), ACCOUNT_A)
+    assert error_of(sts_client(server, session).get_access_key_info, AccessKeyId=user.access_key_id) == {
+        "status": 403, "Type": "Sender", "Code": "AccessDenied",
+        "Message": f"User: arn:aws:iam::{ACCOUNT_A}:user/{user.user_name} is not authorized to perform: "
+                   "sts:GetAccessKeyInfo",
+    }
+    # The long-term key itself may.
+    assert sts_client(server, user).get_access_key_info(AccessKeyId=user.access_key_id)["Account"] == ACCOUNT_A

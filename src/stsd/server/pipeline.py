@@ -197,6 +197,8 @@ class QueryPipeline:
                 if json_wanted
                 else render.render_error_xml(error, service.namespace, request_id)
             )
+        except faults.DropConnection:
+            raise
         except Exception:
             log.exception("internal failure in request %s", request_id)
             error = InternalFailure(MSG_INTERNAL)

@@ -7,6 +7,7 @@ from typing import Any
 
 from stsd import ids
 from stsd.actions.base import STS, Action
+from stsd.auth import principal as p
 from stsd.auth.authorize import authorize_identity
 from stsd.errors import InvalidParameterValue
 from stsd.protocol.params import Str
@@ -19,6 +20,9 @@ PARAMS = (Str("AccessKeyId", "accessKeyId", required=True, min=16, max=128, patt
 
 def handle(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     caller = ctx.caller()
+    if caller.session is not None and caller.kind in (p.USER, p.ROOT):
+        # GetSessionToken credentials may call only AssumeRole and GetCallerIdentity in STS.
+        raise not_authorized(caller, "sts:GetAccessKeyInfo")
     verdict = authorize_identity(ctx, caller, "sts:GetAccessKeyInfo", "*")
     if verdict is not None and not verdict.allowed:
         raise not_authorized(caller, "sts:GetAccessKeyInfo")
