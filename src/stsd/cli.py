@@ -27,6 +27,7 @@ keys_app = typer.Typer(help="Session-token sealing keys: list, rotate, purge.", 
 app.add_typer(keys_app, name="keys")
 roles_app = typer.Typer(help="Role administration that AWS offers only in its console.", no_args_is_help=True)
 app.add_typer(roles_app, name="roles")
+from stsd.cli_net import register as _register_net; _register_net(app)  # noqa: E402, E702, I001
 console = Console()
 
 DataDir = typer.Option(Path(".stsd"), "--data-dir", help="Where the SQLite store and master key live.")
