@@ -28,6 +28,9 @@ app.add_typer(keys_app, name="keys")
 roles_app = typer.Typer(help="Role administration that AWS offers only in its console.", no_args_is_help=True)
 app.add_typer(roles_app, name="roles")
 from stsd.cli_net import register as _register_net; _register_net(app)  # noqa: E402, E702, I001
+from stsd.cli_endpoint import register as _register_endpoint; _register_endpoint(app)  # noqa: E402, E702, I001
+from stsd.cli_regions import register as _register_regions; _register_regions(app)  # noqa: E402, E702, I001
+from stsd.cli_audit import register as _register_audit; _register_audit(app)  # noqa: E402, E702, I001
 console = Console()
 
 DataDir = typer.Option(Path(".stsd"), "--data-dir", help="Where the SQLite store and master key live.")
@@ -60,6 +63,17 @@ def serve(
     tls_cert: Path | None = typer.Option(None, "--tls-cert", help="Serve HTTPS with this PEM certificate chain "
                                                                   "(see `stsd ca`)."),
     tls_key: Path | None = typer.Option(None, "--tls-key", help="PEM private key for --tls-cert."),
+    topology: Path | None = typer.Option(None, "--topology", help="JSON file mapping source networks (CIDRs) to "
+                                                                  "the Region callers are in."),
+    global_endpoint_mode: str = typer.Option("local", "--global-endpoint-mode",
+                                             help="local: the global endpoint serves callers in their own "
+                                                  "default-enabled Region (2025); legacy: always us-east-1."),
+    quota_rate: int = typer.Option(600, "--quota-rate", help="Requests/s per account, Region and endpoint type "
+                                                             "(0: unlimited)."),
+    quota_burst: int = typer.Option(600, "--quota-burst", help="Bucket size for --quota-rate."),
+    redis_url: str | None = typer.Option(None, "--redis", help="Redis URL to share quotas between workers/nodes."),
+    region_transition_seconds: float = typer.Option(5.0, "--region-transition-seconds",
+                                                    help="How long opt-in Regions stay ENABLING/DISABLING."),
 ) -> None:
     """Run the STS/IAM endpoint (SQLite in ./.stsd by default)."""
     if (tls_cert is None) != (tls_key is None):
@@ -83,10 +97,23 @@ def serve(
     console.print(f"  aws --endpoint-url {endpoint} sts get-caller-identity")
     console.print(f"  python -c \"import boto3; print(boto3.client('sts', endpoint_url='{endpoint}')"
                   ".get_caller_identity())\"")
-    os.environ[ENV_PREFIX + "DATA_DIR"] = str(data_dir)
-    os.environ[ENV_PREFIX + "EMULATOR"] = "1" if emulator else "0"
-    if database:
-        os.environ[ENV_PREFIX + "DATABASE"] = database
+    from stsd.regions.topology import Topology
+
+    Topology.load(topology, global_endpoint_mode)  # fail fast on a bad file or mode
+    env = {
+        "DATA_DIR": str(data_dir),
+        "EMULATOR": "1" if emulator else "0",
+        "DATABASE": database or "",
+        "TOPOLOGY": str(topology) if topology else "",
+        "GLOBAL_ENDPOINT_MODE": global_endpoint_mode,
+        "QUOTA_RATE": str(quota_rate),
+        "QUOTA_BURST": str(quota_burst),
+        "REDIS": redis_url or "",
+        "WORKERS": str(workers),
+        "REGION_TRANSITION_SECONDS": str(region_transition_seconds),
+    }
+    for name, value in env.items():
+        os.environ[ENV_PREFIX + name] = value
     uvicorn.run(
         "stsd.server.app:app_from_env",
         factory=True,
@@ -98,6 +125,7 @@ def serve(
         http="httptools",
         loop="uvloop",
         access_log=False,
+        timeout_graceful_shutdown=5,  # idle keep-alive (TLS) connections must not hold shutdown
         ssl_certfile=str(tls_cert) if tls_cert else None,
         ssl_keyfile=str(tls_key) if tls_key else None,
     )

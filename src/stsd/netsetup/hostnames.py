@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from stsd.regions.catalogue import GLOBAL_PARTITION, catalogue, partitions, regions
-from stsd.regions.endpoints import global_endpoint, regional_endpoint
+from stsd.regions.endpoints import IAM_HOSTS_BY_PARTITION, global_endpoint, regional_endpoint
 
 #: Pseudo partition id meaning "every partition of the catalogue".
 ALL = "all"
@@ -26,11 +26,7 @@ ALL = "all"
 DEFAULT_PARTITIONS: tuple[str, ...] = (GLOBAL_PARTITION,)
 
 #: IAM's real host name per partition (the ones the request pipeline routes to IAM).
-IAM_HOSTS: dict[str, str] = {
-    "aws": "iam.amazonaws.com",
-    "aws-us-gov": "iam.us-gov.amazonaws.com",
-    "aws-cn": "iam.cn-north-1.amazonaws.com.cn",
-}
+IAM_HOSTS = IAM_HOSTS_BY_PARTITION
 
 
 def partition_ids() -> tuple[str, ...]:

@@ -186,3 +186,12 @@ def parse_path_prefix(path: str) -> tuple[Endpoint | None, str]:
     if found is None:
         return None, path
     return found, "/" + rest
+
+
+#: IAM is a global service with one real host name per partition (requests there are IAM's).
+IAM_HOSTS_BY_PARTITION: dict[str, str] = {
+    "aws": "iam.amazonaws.com",
+    "aws-us-gov": "iam.us-gov.amazonaws.com",
+    "aws-cn": "iam.cn-north-1.amazonaws.com.cn",
+}
+IAM_HOSTS = frozenset(IAM_HOSTS_BY_PARTITION.values())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,9 +32,10 @@ from stsd.errors import (
 from stsd.protocol import render
 from stsd.protocol.params import parse_params
 from stsd.protocol.query import first_wins, is_form_content_type, parse_pairs
+from stsd.protocol.render import Node
 from stsd.quotas.buckets import Limit, LocalBuckets, RedisBuckets
 from stsd.regions import catalogue, rules
-from stsd.regions.endpoints import Endpoint, parse_host, parse_path_prefix, regional_endpoint
+from stsd.regions.endpoints import IAM_HOSTS, Endpoint, parse_host, parse_path_prefix, regional_endpoint
 from stsd.regions.topology import Topology
 from stsd.server import faults, metrics
 from stsd.server.context import RequestContext
@@ -41,7 +43,6 @@ from stsd.server.runtime import Runtime
 
 log = logging.getLogger("stsd.request")
 
-IAM_HOSTS = frozenset({"iam.amazonaws.com", "iam.us-gov.amazonaws.com", "iam.cn-north-1.amazonaws.com.cn"})
 MSG_MISSING_AUTH = "Request is missing Authentication Token"
 MSG_INTERNAL = "The request processing has failed because of an unknown error, exception or failure."
 UNKNOWN_OPERATION = b"<UnknownOperationException/>\n"
@@ -58,7 +59,7 @@ CORS_HEADERS = [
 
 @dataclass(slots=True)
 class Outcome:
-    """What the pipeline produced, for the response and (later) the audit trail."""
+    """What the pipeline produced, for the response and the audit trail."""
 
     status: int
     body: bytes
@@ -66,6 +67,10 @@ class Outcome:
     action: Action | None = None
     error: AwsError | None = None
     context: RequestContext | None = None
+    # Captured for the audit trail, which builds its record off the request path.
+    params: dict[str, str] | None = None  # the raw query parameters
+    result: Sequence[Node] | None = None  # the action's result (holds secrets: never logged as is)
+    access_key_id: str | None = None  # the signing key, for calls that fail to authenticate
 
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
@@ -150,9 +155,10 @@ class QueryPipeline:
         request_id = str(uuid.uuid4())
         json_wanted = render.wants_json(_header(headers, b"accept"))
         service = STS
-        outcome = Outcome(0, b"", [])
+        outcome = Outcome(0, b"", [], params=params)
         try:
             signed = sigv4.parse_request(method, headers, query_pairs)
+            outcome.access_key_id = signed.access_key_id if signed is not None else None
             service = self._service(signed, host, params)
             action = self._action(service, params)
             outcome.action = action
@@ -182,6 +188,7 @@ class QueryPipeline:
                 result = await anyio.to_thread.run_sync(action.handler, ctx, values)
             else:
                 result = action.handler(ctx, values)
+            outcome.result = result
             payload = (
                 render.render_json(action.name, result, request_id)
                 if json_wanted
@@ -222,6 +229,8 @@ class QueryPipeline:
             ctx.serving_region if ctx else "unknown",
             outcome.error.code if outcome.error else "OK",
         ).inc()
+        if ctx is not None and outcome.action is not None and self.runtime.audit is not None:
+            self.runtime.audit.submit(outcome)  # enqueue only: the record is built by the writer
         return outcome
 
     def _charge_quota(self, ctx: RequestContext, account_id: str) -> None:
