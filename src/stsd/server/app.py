@@ -18,12 +18,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from stsd.account_api.http import ACCOUNT_PATHS, AccountApi
+from stsd.admin_api.http import AdminApi
 from stsd.config import Settings
 from stsd.server.pipeline import QueryPipeline
 from stsd.server.runtime import Runtime
 
 log = logging.getLogger("stsd")
-SERVER_PATHS = ("/health", "/metrics", "/admin")
+SERVER_PATHS = ("/health", "/metrics", "/admin", *ACCOUNT_PATHS)
 
 
 class StsdApp:
@@ -34,6 +36,8 @@ class StsdApp:
             routes=[
                 Route("/health", self.health, methods=["GET", "HEAD"]),
                 Route("/metrics", self.metrics, methods=["GET"]),
+                *AccountApi(runtime).routes(),  # Account API Region operations (REST-JSON)
+                *AdminApi(runtime).routes(),  # /admin/... (JSON)
             ],
             lifespan=self.lifespan,
         )

@@ -1,0 +1,108 @@
+"""SigV4 authentication and policy authorisation for the JSON APIs beside the Query pipeline.
+
+The Account API (service ``account``) and the admin API (service ``stsd``) take the same
+credentials as STS and IAM: the request is parsed with :mod:`stsd.auth.sigv4`, the caller is
+found by :func:`stsd.auth.authenticate.authenticate` (long-term keys, session tokens,
+emulator mode) and its permissions come from the policy engine through
+:func:`stsd.auth.authorize.authorize_identity`. Like IAM behind an ``endpoint_url``, any
+Region in the credential scope is accepted; the service name must match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from stsd.auth import sigv4
+from stsd.auth.authenticate import RawRequest, authenticate
+from stsd.auth.authorize import authorize_identity
+from stsd.auth.principal import Principal
+from stsd.errors import MissingAuthenticationToken
+from stsd.protocol.query import parse_pairs
+from stsd.regions.endpoints import regional_endpoint
+from stsd.server.context import RequestContext
+
+# API Gateway's text: the Account API's x-amzn-ErrorType is "populated by API Gateway" (botocore model).
+MSG_MISSING_AUTH = "Missing Authentication Token"
+#: Both APIs are served as if from us-east-1 (aws:RequestedRegion), like IAM.
+HOME_REGION = "us-east-1"
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """What authentication needs from an ASGI request, read once."""
+
+    method: str
+    path: str
+    raw_path: bytes
+    raw_query: bytes
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    client_ip: str
+    secure: bool
+
+    @classmethod
+    def from_scope(cls, scope: dict[str, Any], body: bytes) -> HttpRequest:
+        client = scope.get("client") or ("127.0.0.1", 0)
+        return cls(
+            method=scope["method"],
+            path=scope["path"],
+            raw_path=scope.get("raw_path") or scope["path"].encode(),
+            raw_query=scope.get("query_string", b""),
+            headers=list(scope["headers"]),
+            body=body,
+            client_ip=client[0],
+            secure=scope.get("scheme") == "https",
+        )
+
+    def header(self, name: bytes) -> str | None:
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value.decode("latin-1")
+        return None
+
+
+def context(runtime: Any, request: HttpRequest, request_id: str) -> RequestContext:
+    source_ip = request.client_ip
+    if runtime.settings.trust_forwarded_for:
+        forwarded = request.header(b"x-forwarded-for")
+        if forwarded:
+            source_ip = forwarded.split(",", 1)[0].strip()
+    return RequestContext(
+        runtime=runtime,
+        request_id=request_id,
+        now=datetime.now(UTC).replace(microsecond=0),
+        endpoint=regional_endpoint(HOME_REGION),
+        serving_region=HOME_REGION,
+        source_ip=source_ip,
+        user_agent=request.header(b"user-agent") or "",
+        host=request.header(b"host") or "",
+        secure=request.secure,
+    )
+
+
+def authenticate_request(runtime: Any, request: HttpRequest, request_id: str, service: str) -> RequestContext:
+    """The request's context with its authenticated principal; raises the SigV4/credential
+    AwsErrors of :mod:`stsd.auth` (MissingAuthenticationToken when unsigned)."""
+    ctx = context(runtime, request, request_id)
+    signed = sigv4.parse_request(request.method, request.headers, parse_pairs(request.raw_query))
+    if signed is None:
+        raise MissingAuthenticationToken(MSG_MISSING_AUTH)
+    raw = RawRequest(request.method, request.raw_path, request.raw_query, request.headers, request.body)
+    ctx.principal = authenticate(runtime, signed, raw, signing_region=None, service=service, now=ctx.now)
+    return ctx
+
+
+def denial(ctx: RequestContext, action: str, resource: str, *, resource_account: str | None = None,
+           extra: dict[str, Any] | None = None) -> str | None:
+    """None when the caller may perform ``action`` on ``resource``; otherwise the tail of
+    AWS's AccessDenied text ("because no identity-based policy allows the ... action")."""
+    verdict = authorize_identity(ctx, ctx.caller(), action, resource, extra, resource_account=resource_account)
+    if verdict is None or verdict.allowed:
+        return None
+    return verdict.explanation(action) or ""
+
+
+def denied_message(caller: Principal, action: str, resource: str, explanation: str) -> str:
+    return f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource} {explanation}"
