@@ -66,6 +66,10 @@ def _lookup(topology: Topology, source_ip: str) -> str | None:
         address = ipaddress.ip_address(source_ip)
     except ValueError:
         return None
+    # A dual-stack listener (``--host ::`` with several workers: uvicorn binds the socket
+    # without IPV6_V6ONLY) reports IPv4 callers as ``::ffff:a.b.c.d``; they are IPv4 callers.
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
     for network, region in topology.networks:
         if address.version == network.version and address in network:
             return region
