@@ -70,7 +70,7 @@ def throttled_count(world: World, account: str, region: str, endpoint_type: str)
         if family.name == "stsd_throttled":
             for sample in family.samples:
                 if sample.name == "stsd_throttled_total" and sample.labels == {
-                    "account": account, "region": region, "endpoint_type": endpoint_type
+                    "service": "sts", "account": account, "region": region, "endpoint_type": endpoint_type
                 }:
                     return sample.value
     return 0.0
@@ -153,9 +153,6 @@ def _check_overrides(world: World, raw: RawSts) -> None:
     assert_throttled(reply)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="stsd bug: QueryPipeline._charge_quota keys IAM requests as (account, us-east-1, "
-                          "'regional'), the bucket of STS's us-east-1 Regional endpoint (see report)")
 def test_iam_calls_do_not_use_the_sts_quota(quota_world: World, quota_raw: RawSts) -> None:
     """"IAM and AWS STS independently implement a token bucket algorithm" (§5)."""
     world = quota_world

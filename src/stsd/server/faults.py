@@ -10,6 +10,8 @@ Modes (set with ``stsd regions fail`` or the admin API, shared by all workers):
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio
 
 from stsd.errors import MSG_RATE_EXCEEDED, ServiceUnavailable, Throttling
@@ -20,8 +22,17 @@ DEFAULT_DOWN_MS = 30000
 MSG_UNAVAILABLE = "Service is unavailable. Please try again later."
 
 
+DISCONNECT_WAIT_SECONDS = 300  # bound on how long a "down" request may hold a connection
+
+
 class DropConnection(Exception):
-    """Raised to make the server close the connection without a response."""
+    """Raised when a request must go unanswered."""
+
+
+async def wait_for_disconnect(receive: Any) -> None:
+    with anyio.move_on_after(DISCONNECT_WAIT_SECONDS):
+        while (await receive())["type"] != "http.disconnect":
+            pass
 
 
 async def apply(fault: tuple[str, int] | None) -> None:

@@ -12,6 +12,6 @@ REQUESTS = Counter(
 )
 THROTTLED = Counter(
     "stsd_throttled",
-    "Requests refused by a quota, per account, Region and endpoint type",
-    ["account", "region", "endpoint_type"],
+    "Requests refused by a quota, per service, account, Region and endpoint type",
+    ["service", "account", "region", "endpoint_type"],
 )

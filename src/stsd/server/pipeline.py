@@ -97,8 +97,13 @@ class QueryPipeline:
         self.default_limit = Limit(settings.quota_rate, settings.quota_burst)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        # faults.DropConnection propagates: the server then closes the connection unanswered.
-        outcome = await self.handle(scope, receive)
+        try:
+            outcome = await self.handle(scope, receive)
+        except faults.DropConnection:
+            # A Region that is "down" never answers: wait for the client to give up, then
+            # return without a response (uvicorn sends nothing to a client that has gone).
+            await faults.wait_for_disconnect(receive)
+            return
         await send({"type": "http.response.start", "status": outcome.status, "headers": outcome.headers})
         body = b"" if scope["method"] == "HEAD" else outcome.body
         await send({"type": "http.response.body", "body": body})
@@ -181,7 +186,7 @@ class QueryPipeline:
             if ctx.principal is not None:
                 if service is STS:
                     rules.check_caller(ctx, ctx.principal)
-                self._charge_quota(ctx, ctx.principal.account)
+                self._charge_quota(ctx, service, ctx.principal.account)
             # IAM leaves the offending value out of its validation messages; STS prints it.
             values = parse_params(action.params, params, show_values=service is not IAM)
             if action.blocking:
@@ -233,11 +238,13 @@ class QueryPipeline:
             self.runtime.audit.submit(outcome)  # enqueue only: the record is built by the writer
         return outcome
 
-    def _charge_quota(self, ctx: RequestContext, account_id: str) -> None:
+    def _charge_quota(self, ctx: RequestContext, service: Service, account_id: str) -> None:
+        # IAM and STS keep independent buckets (AWS: "IAM and AWS STS independently implement
+        # a token bucket algorithm"); per-account overrides apply to both.
         endpoint_type = ctx.endpoint.endpoint_type
         limit = self._limit(account_id, ctx.serving_region, endpoint_type)
-        if not self.quotas.allow((account_id, ctx.serving_region, endpoint_type), limit):
-            metrics.THROTTLED.labels(account_id, ctx.serving_region, endpoint_type).inc()
+        if not self.quotas.allow((service.name, account_id, ctx.serving_region, endpoint_type), limit):
+            metrics.THROTTLED.labels(service.name, account_id, ctx.serving_region, endpoint_type).inc()
             raise Throttling(MSG_RATE_EXCEEDED)
 
     def _limit(self, account_id: str, region: str, endpoint_type: str) -> Limit:
