@@ -97,6 +97,15 @@ ServiceFailure = ErrorSpec("ServiceFailure", 500, "Receiver")
 UnmodifiableEntity = ErrorSpec("UnmodifiableEntity", 400)
 MalformedIamPolicyDocument = MalformedPolicyDocument  # IAM uses the same wire code
 
+# --- Account API (REST-JSON) ----------------------------------------------------------
+ValidationException = ErrorSpec("ValidationException", 400)
+ConflictException = ErrorSpec("ConflictException", 409)
+ResourceNotFoundException = ErrorSpec("ResourceNotFoundException", 404)
+TooManyRequestsException = ErrorSpec("TooManyRequestsException", 429)
+InternalServerException = ErrorSpec("InternalServerException", 500, "Receiver")
+SerializationException = ErrorSpec("SerializationException", 400)
+UnknownOperationException = ErrorSpec("UnknownOperationException", 404)
+
 # --- fixed AWS texts used in more than one place --------------------------------------
 MSG_SIGNATURE_MISMATCH = (
     "The request signature we calculated does not match the signature you provided. "

@@ -34,20 +34,22 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stsd.account_api import rules, signed
-from stsd.errors import AwsError, ErrorSpec
+from stsd.errors import (
+    AccessDeniedException,
+    AwsError,
+    ConflictException,
+    ErrorSpec,
+    InternalServerException,
+    ResourceNotFoundException,
+    SerializationException,
+    UnknownOperationException,
+    ValidationException,
+)
 from stsd.server.context import RequestContext
 
 log = logging.getLogger("stsd.account")
 
-# --- the model's errors (plus the JSON-protocol authentication errors) -----------------
-ValidationException = ErrorSpec("ValidationException", 400)
-AccessDeniedException = ErrorSpec("AccessDeniedException", 403)
-ConflictException = ErrorSpec("ConflictException", 409)
-ResourceNotFoundException = ErrorSpec("ResourceNotFoundException", 404)
-TooManyRequestsException = ErrorSpec("TooManyRequestsException", 429)
-InternalServerException = ErrorSpec("InternalServerException", 500, "Receiver")
-SerializationException = ErrorSpec("SerializationException", 400)
-UnknownOperationException = ErrorSpec("UnknownOperationException", 404)
+# --- the model's errors live in the error table; here only the JSON-protocol names ------
 
 # The Query API's authentication codes under the names JSON/REST-JSON services use.
 AUTH_CODES = {
