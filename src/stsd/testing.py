@@ -186,3 +186,253 @@ def stsd_server() -> Iterator[StsdServer]:
 @pytest.fixture(scope="session")
 def stsd_admin(stsd_server: StsdServer) -> Credentials:
     return stsd_server.admins[stsd_server.accounts[0]]
+
+
+# --- Region failures, for testing failover clients (stsd.client.RegionalSTS) -------------------
+#
+#     def test_survives_outage(stsd_region_fault, stsd_regional_sts):
+#         sts = stsd_regional_sts("eu-west-1", ["eu-west-2"], per_attempt_timeout=0.5)
+#         with stsd_region_fault("eu-west-1", "down", delay_ms=1500):
+#             sts.get_caller_identity()
+#         assert [a.region for a in sts.last_call.attempts] == ["eu-west-1", "eu-west-2"]
+#
+# Faults are written to the server's store, which the running server re-reads about once a
+# second; the helpers below wait (bounded) until the server really behaves as asked.
+
+import contextlib  # noqa: E402 - appended section, kept self-contained
+
+FAULT_MODES = ("down", "slow", "error5xx", "throttle")
+VISIBLE_SECONDS = 6.0  # bound on waiting for a store write to reach the server (it polls each second)
+
+
+def start_server(accounts: tuple[str, ...] = (DEFAULT_ACCOUNT,), extra_args: tuple[str, ...] = (),
+                 **kwargs: Any) -> StsdServer:
+    """A started StsdServer whose accounts are bootstrapped in-process (no ``stsd init`` run each)."""
+    from stsd.bootstrap import init_account
+    from stsd.config import Settings
+    from stsd.server.runtime import Runtime
+
+    data_dir = Path(tempfile.mkdtemp(prefix="stsd-test-"))
+    runtime = Runtime.open(Settings(data_dir=data_dir))
+    try:
+        admins = {}
+        for account in accounts:
+            boot = init_account(runtime, account)
+            admins[account] = Credentials(account, boot.AccessKeyId, boot.SecretAccessKey, user_name=boot.UserName)
+    finally:
+        runtime.close()
+    server = StsdServer(data_dir=data_dir, accounts=accounts, admins=admins, extra_args=extra_args, **kwargs)
+    server._owns_dir = True  # cleanup() removes the directory
+    server.start()
+    return server
+
+
+def _probe(server: StsdServer, region: str, timeout: float) -> tuple[int, bytes] | None:
+    """An unsigned GetCallerIdentity at ``/<region>/``: (status, body), or None if no answer
+    came within ``timeout`` (faults apply before authentication, so no credentials needed)."""
+    import http.client
+
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=timeout)
+    try:
+        conn.request("POST", f"/{region}/", body="Action=GetCallerIdentity&Version=2011-06-15",
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        response = conn.getresponse()
+        return response.status, response.read()
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        conn.close()
+
+
+def _until(check: Any, what: str, timeout: float = VISIBLE_SECONDS) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"stsd did not pick up {what} within {timeout}s")
+        time.sleep(0.05)
+
+
+class RegionControl:
+    """Fail or deactivate Regions of a running StsdServer through its store, and undo it.
+
+    ``fault(region, mode, delay_ms)`` and ``sts_disabled(region, account)`` are context
+    managers that return once the server shows the new behaviour and restore the Region on
+    exit; ``restore()`` undoes whatever is still in place (fixtures call it at teardown).
+    The global endpoint is served by us-east-1 for loopback callers: fail us-east-1 to fail it.
+    """
+
+    def __init__(self, server: StsdServer) -> None:
+        self.server = server
+        self._runtime: Any = None
+        self._faults: set[str] = set()
+        self._disabled: set[tuple[str, str]] = set()
+
+    @property
+    def runtime(self) -> Any:
+        if self._runtime is None:
+            from stsd.config import Settings
+            from stsd.server.runtime import Runtime
+
+            assert self.server.data_dir is not None, "the server has not been started"
+            self._runtime = Runtime.open(Settings(data_dir=self.server.data_dir))
+        return self._runtime
+
+    # --- faults --------------------------------------------------------------------------
+    def set_fault(self, region: str, mode: str, delay_ms: int = 0, *, wait: bool = True) -> None:
+        if mode not in FAULT_MODES:
+            raise ValueError(f"mode must be one of {FAULT_MODES}")
+        self.runtime.regions.set_fault(region, mode, delay_ms)
+        self._faults.add(region)
+        if wait:
+            self.wait_fault(region, mode, delay_ms)
+
+    def clear_fault(self, region: str, *, wait: bool = True) -> None:
+        self.runtime.regions.clear_fault(region)
+        self._faults.discard(region)
+        if wait:
+            self.wait_cleared(region)
+
+    @contextlib.contextmanager
+    def fault(self, region: str, mode: str, delay_ms: int = 0) -> Iterator[None]:
+        """One Region failing in ``mode`` (down, slow, error5xx, throttle) for the block."""
+        with self.faults({region: (mode, delay_ms)}):
+            yield
+
+    @contextlib.contextmanager
+    def faults(self, faults: dict[str, str | tuple[str, int]]) -> Iterator[None]:
+        """Several Regions failing at once: ``{"eu-west-1": ("down", 1500), "eu-west-2": "error5xx"}``."""
+        wanted = {r: (f, 0) if isinstance(f, str) else f for r, f in faults.items()}
+        for region, (mode, delay_ms) in wanted.items():
+            self.set_fault(region, mode, delay_ms, wait=False)
+        try:
+            for region, (mode, delay_ms) in wanted.items():
+                self.wait_fault(region, mode, delay_ms)
+            yield
+        finally:
+            for region in wanted:
+                self.clear_fault(region, wait=False)
+            for region in wanted:
+                self.wait_cleared(region)
+
+    def wait_cleared(self, region: str) -> None:
+        # A healthy Region answers an unsigned request at once (403): no answer yet means still failing.
+        _until(lambda: (_probe(self.server, region, 0.5) or (0, b""))[0] == 403, f"the end of {region}'s fault")
+
+    def wait_fault(self, region: str, mode: str, delay_ms: int = 0) -> None:
+        """Return once the server shows the fault (bounded)."""
+        from stsd.server.faults import DEFAULT_DOWN_MS, DEFAULT_SLOW_MS
+
+        if mode in ("error5xx", "throttle"):
+            status, marker = (503, b"ServiceUnavailable") if mode == "error5xx" else (400, b"Throttling")
+
+            def visible() -> bool:
+                got = _probe(self.server, region, 1.0)
+                return got is not None and got[0] == status and marker in got[1]
+        else:
+            delay = (delay_ms or (DEFAULT_SLOW_MS if mode == "slow" else DEFAULT_DOWN_MS)) / 1000
+            if delay < 0.2:  # too short to tell from a normal answer: wait out one poll instead
+                time.sleep(self.runtime.settings.cache_poll_seconds + 0.3)
+                return
+            window = min(0.4, delay / 2)  # a healthy Region answers an unsigned probe in milliseconds
+
+            def visible() -> bool:
+                return _probe(self.server, region, window) is None
+        _until(visible, f"the {mode} fault of {region}")
+
+    # --- STS activation ----------------------------------------------------------------------
+    def set_sts_active(self, region: str, active: bool, account: str | None = None, *, wait: bool = True) -> None:
+        account = account or self.server.accounts[0]
+        self.runtime.regions.set_sts_active(account, region, active)
+        if active:
+            self._disabled.discard((account, region))
+        else:
+            self._disabled.add((account, region))
+        if wait:
+            self._wait_activation(region, active, account)
+
+    @contextlib.contextmanager
+    def sts_disabled(self, region: str, account: str | None = None) -> Iterator[None]:
+        """STS deactivated in ``region`` for ``account`` (default: the server's first account)."""
+        self.set_sts_active(region, False, account)
+        try:
+            yield
+        finally:
+            self.set_sts_active(region, True, account)
+
+    def _wait_activation(self, region: str, active: bool, account: str) -> None:
+        creds = self.server.admins.get(account)
+        if creds is None:  # no credentials to look with: wait out a poll
+            time.sleep(self.runtime.settings.cache_poll_seconds + 0.3)
+            return
+        client = self.server.client("sts", creds, region=region, endpoint_url=f"{self.server.endpoint_url}/{region}/")
+
+        def visible() -> bool:
+            try:
+                client.get_session_token(DurationSeconds=900)
+            except client.exceptions.RegionDisabledException:
+                return not active
+            return active
+        _until(visible, f"STS {'activation' if active else 'deactivation'} in {region} for {account}")
+
+    # --- teardown ------------------------------------------------------------------------
+    def restore(self) -> None:
+        regions = sorted(self._faults)
+        for region in regions:
+            self.clear_fault(region, wait=False)
+        for region in regions:
+            self.wait_cleared(region)
+        for account, region in sorted(self._disabled):
+            self.set_sts_active(region, True, account)
+
+    def close(self) -> None:
+        if self._runtime is not None:
+            self._runtime.close()
+            self._runtime = None
+
+
+@pytest.fixture(scope="session")
+def _stsd_region_control(stsd_server: StsdServer) -> Iterator[RegionControl]:
+    control = RegionControl(stsd_server)
+    yield control
+    control.close()
+
+
+@pytest.fixture
+def stsd_regions(_stsd_region_control: RegionControl) -> Iterator[RegionControl]:
+    """Region state of ``stsd_server`` (faults, STS activation), restored after the test."""
+    yield _stsd_region_control
+    _stsd_region_control.restore()
+
+
+@pytest.fixture
+def stsd_region_fault(stsd_regions: RegionControl) -> Any:
+    """``with stsd_region_fault("eu-west-1", "down", delay_ms=1500): ...`` — modes: down, slow,
+    error5xx, throttle. Returns once the server shows the fault; clears it on exit."""
+    return stsd_regions.fault
+
+
+@pytest.fixture
+def stsd_region_disabled(stsd_regions: RegionControl) -> Any:
+    """``with stsd_region_disabled("eu-west-1"): ...`` — STS deactivated there for the account
+    (RegionDisabledException), re-activated on exit."""
+    return stsd_regions.sts_disabled
+
+
+@pytest.fixture(scope="session")
+def stsd_endpoint_template(stsd_server: StsdServer) -> str:
+    """``endpoint_url_template`` for RegionalSTS: stsd's path-prefix endpoint of each Region."""
+    return f"{stsd_server.endpoint_url}/{{region}}/"
+
+
+@pytest.fixture
+def stsd_regional_sts(stsd_admin: Credentials, stsd_endpoint_template: str) -> Any:
+    """Factory of RegionalSTS clients against ``stsd_server`` (admin credentials unless given)."""
+    from stsd.client.failover import RegionalSTS
+
+    def make(region: str = "eu-west-1", fallback_regions: list[str] | None = None, **kwargs: Any) -> RegionalSTS:
+        if "session" not in kwargs:
+            kwargs.setdefault("credentials", stsd_admin)
+        kwargs.setdefault("endpoint_url_template", stsd_endpoint_template)
+        return RegionalSTS(region, fallback_regions, **kwargs)
+
+    return make

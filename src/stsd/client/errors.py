@@ -1,13 +1,16 @@
-"""Errors raised while resolving an STS endpoint.
+"""Errors raised while resolving an STS endpoint, and by the failover client.
 
-Every class carries the SDK's message text verbatim, and its name matches the botocore
+Every resolution error carries the SDK's message text verbatim, and its name matches the botocore
 exception raised in the same situation (``botocore_name`` says which, where it differs),
 so callers and tests can compare the two implementations one to one.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from stsd.client.history import Attempt
 
 
 class EndpointResolutionError(ValueError):
@@ -88,3 +91,40 @@ class ConfigParseError(EndpointResolutionError):
     def __init__(self, path: str) -> None:
         super().__init__(f"Unable to parse config file: {path}")
         self.path = path
+
+
+# --- failover client -------------------------------------------------------------------
+
+
+class FailoverConfigError(ValueError):
+    """A RegionalSTS configuration that cannot work (raised at construction)."""
+
+
+class CrossPartitionError(FailoverConfigError):
+    """A fallback Region (or the global endpoint) outside the primary Region's partition."""
+
+
+class InvalidFailoverRegionError(FailoverConfigError):
+    """A pseudo-Region or malformed name given as a primary or fallback Region."""
+
+
+class FailoverError(Exception):
+    """No endpoint produced an answer. ``attempts`` says what was tried, in order."""
+
+    def __init__(self, message: str, attempts: tuple[Attempt, ...], last_error: BaseException | None) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.last_error = last_error
+
+    @property
+    def response(self) -> dict[str, Any] | None:
+        """The last botocore error response, if the last failure was one (like ClientError)."""
+        return getattr(self.last_error, "response", None)
+
+
+class AllRegionsFailedError(FailoverError):
+    """Every candidate endpoint failed with an error worth failing over on."""
+
+
+class DeadlineExceededError(FailoverError):
+    """The overall deadline ran out before any endpoint answered."""

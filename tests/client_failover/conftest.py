@@ -1,0 +1,56 @@
+"""Failover suite: one real stsd server (path-prefix endpoints per Region, no request quota),
+driven through the fixtures stsd.testing offers to users (Region faults, STS deactivation).
+
+Faults are server-wide, so these tests run one at a time (no xdist groups needed: the suite
+does not use -n), and every fault is cleared — and seen cleared — before the next test.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from stsd.testing import (  # noqa: F401 - fixtures, re-exported for this directory
+    Credentials,
+    StsdServer,
+    _stsd_region_control,
+    start_server,
+    stsd_admin,
+    stsd_endpoint_template,
+    stsd_region_disabled,
+    stsd_region_fault,
+    stsd_regional_sts,
+    stsd_regions,
+)
+
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture(scope="session")
+def stsd_server() -> Iterator[StsdServer]:
+    """Overrides stsd.testing's server: no quota, so only simulated faults throttle."""
+    server = start_server((ACCOUNT,), extra_args=("--quota-rate", "0"))
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def make_role(stsd_server: StsdServer) -> Callable[..., str]:
+    """A role in ACCOUNT that the account's principals may assume (unless ``trusted`` says otherwise)."""
+    iam = stsd_server.client("iam")
+
+    def make(trusted: str = f"arn:aws:iam::{ACCOUNT}:root") -> str:
+        trust = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": trusted}, "Action": "sts:AssumeRole"}]}
+        name = f"role-{uuid.uuid4().hex[:10]}"
+        return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def role_arn(make_role: Callable[..., str]) -> str:
+    return make_role()
