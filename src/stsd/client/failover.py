@@ -56,10 +56,12 @@ log = logging.getLogger("stsd.client.failover")
 # boto3 method names whose operation name is not plain CamelCase.
 _OPERATION_NAMES = {"assume_role_with_saml": "AssumeRoleWithSAML"}
 
-# An attempt needs at least this much of the deadline left to be worth starting.
-MIN_ATTEMPT_SECONDS = 0.05
-# Kept back from the deadline for abandoning an attempt and raising (thread hand-off, logging).
-DEADLINE_MARGIN = 0.02
+# Kept back from the deadline for abandoning an attempt and raising (thread hand-off, logging,
+# scheduling jitter on a busy host).
+DEADLINE_MARGIN = 0.05
+# An attempt needs at least this much of the deadline left to be worth starting (so its
+# socket timeouts get at least 50 ms after the margin).
+MIN_ATTEMPT_SECONDS = 0.1
 GLOBAL_TOKEN_WARNING = (
     "the global STS endpoint issues session tokens of the account's GlobalEndpointTokenVersion "
     "(v1 by default), and v1 tokens are NOT valid in opt-in Regions (e.g. ap-east-1); prefer "
