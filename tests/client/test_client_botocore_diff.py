@@ -223,5 +223,13 @@ def _check(scenario: dict[str, Any]) -> None:
         "kwargs": {"region": None, "profile": "dev"},
     }
 )
+@example(
+    {  # an empty endpoint_url is no custom endpoint for the setting check: the bad setting wins
+        "config_text": "[default]\n",
+        "credentials_text": "",
+        "env": {},
+        "kwargs": {"region": None, "endpoint_url": "", "sts_regional_endpoints": "Legacy"},
+    }
+)
 def test_generated_settings_agree_with_botocore(scenario):
     _check(scenario)

@@ -230,7 +230,7 @@ def resolve_endpoint(
     # 6./7. The setting is read early unless a custom endpoint or a variant is in play
     # (then only after the URL check) - which decides between two errors, as in botocore.
     setting: tuple[str, str] | None = None
-    if endpoint_url is None and not fips and not dualstack:
+    if not endpoint_url and not fips and not dualstack:  # botocore: `if endpoint_url or has_variant_tags`
         setting = _setting(sources, sts_regional_endpoints)
     checked_url = endpoint_url if endpoint_url is not None else legacy.url
     if checked_url is not None and not _valid_endpoint_url(checked_url):
