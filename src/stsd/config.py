@@ -24,6 +24,11 @@ class Settings:
     redis_url: str | None = None  # share quotas between workers and nodes
     workers: int = 1
     region_transition_seconds: float = 5.0  # how long ENABLING/DISABLING last
+    audit_enabled: bool = True  # CloudTrail records for every Query-API call (stsd.audit)
+    audit_flush_seconds: float = 1.0  # writer interval: at most this much is lost on kill -9
+    audit_queue_size: int = 20_000  # calls waiting for the writer (~5 KB each); newer ones are dropped beyond
+    audit_files: bool = True  # also deliver S3-layout files (AWSLogs/<account>/CloudTrail/<region>/…)
+    audit_dir: Path | None = None  # root of those files (default: <data_dir>/cloudtrail)
 
     def resolved_database_url(self) -> str:
         from stsd.store.db import sqlite_url

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from stsd.account_api.http import ACCOUNT_PATHS, AccountApi
 from stsd.admin_api.http import AdminApi
+from stsd.audit.admin import AuditApi
 from stsd.config import Settings
 from stsd.server.pipeline import QueryPipeline
 from stsd.server.runtime import Runtime
@@ -37,6 +38,7 @@ class StsdApp:
                 Route("/health", self.health, methods=["GET", "HEAD"]),
                 Route("/metrics", self.metrics, methods=["GET"]),
                 *AccountApi(runtime).routes(),  # Account API Region operations (REST-JSON)
+                *AuditApi(runtime).routes(),  # /admin/audit/... (before the /admin catch-all)
                 *AdminApi(runtime).routes(),  # /admin/... (JSON)
             ],
             lifespan=self.lifespan,
@@ -56,10 +58,15 @@ class StsdApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        audit = self.runtime.audit
+        if audit is not None:
+            audit.start()  # the audit trail's background writer
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(self._poll_control_plane)
             yield
             tasks.cancel_scope.cancel()
+        if audit is not None:  # shutdown (SIGTERM/SIGINT): deliver every queued record
+            await anyio.to_thread.run_sync(audit.close)
         self.runtime.close()
 
     async def _poll_control_plane(self) -> None:
@@ -99,5 +106,10 @@ def app_from_env() -> StsdApp:
             redis_url=env.get("STSD_REDIS") or None,
             workers=int(env.get("STSD_WORKERS", "1")),
             region_transition_seconds=float(env.get("STSD_REGION_TRANSITION_SECONDS", "5")),
+            audit_enabled=env.get("STSD_AUDIT", "1") != "0",
+            audit_flush_seconds=float(env.get("STSD_AUDIT_FLUSH_SECONDS", "1")),
+            audit_queue_size=int(env.get("STSD_AUDIT_QUEUE_SIZE", "20000")),
+            audit_files=env.get("STSD_AUDIT_FILES", "1") != "0",
+            audit_dir=Path(env["STSD_AUDIT_DIR"]) if env.get("STSD_AUDIT_DIR") else None,
         )
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from stsd.audit.writer import AuditTrail
 from stsd.config import Settings
 from stsd.iam import aws_managed
 from stsd.store.crypto import Wrapper, load_or_create_master_key
@@ -29,6 +30,7 @@ class Runtime:
     iam: IamStore
     regions: RegionStore
     keyring: Keyring
+    audit: AuditTrail | None = None  # the writer thread is started by the app's lifespan
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
@@ -47,6 +49,8 @@ class Runtime:
             regions=RegionStore(sessions, directory),
             keyring=Keyring(sessions, wrapper),
         )
+        if settings.audit_enabled:
+            runtime.audit = AuditTrail.create(settings, engine, directory)
         runtime.keyring.ensure_keys()
         for name, path, description, document in aws_managed.documents():
             runtime.iam.install_aws_policy(name, path, document, description)
@@ -58,4 +62,6 @@ class Runtime:
             self.iam.ensure_account(account_id)
 
     def close(self) -> None:
+        if self.audit is not None:
+            self.audit.close()  # delivers what is still queued before the engine goes
         self.engine.dispose()

@@ -188,3 +188,29 @@ class QuotaOverride(Base):
     endpoint_type: Mapped[str] = mapped_column(String(8), primary_key=True)
     rate: Mapped[int] = mapped_column(Integer)  # requests per second
     burst: Mapped[int] = mapped_column(Integer)
+
+
+class AuditEvent(Base):
+    """One CloudTrail record (the JSON, verbatim) plus the columns the audit queries filter on.
+
+    ``event_time`` is the record's ISO ``eventTime`` string: it sorts like the time and reads
+    back byte-identical. ``account_id`` is empty for requests no account owns (e.g. unsigned
+    calls to signed actions), which CloudTrail would deliver to nobody.
+    """
+
+    __tablename__ = "audit_events"
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    event_time: Mapped[str] = mapped_column(String(20), index=True)
+    account_id: Mapped[str] = mapped_column(String(12), index=True)
+    region: Mapped[str] = mapped_column(String(32), index=True)  # awsRegion: where it is delivered
+    event_source: Mapped[str] = mapped_column(String(64))
+    event_name: Mapped[str] = mapped_column(String(128), index=True)
+    principal_arn: Mapped[str | None] = mapped_column(String(2048), nullable=True, index=True)
+    identity_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    endpoint_type: Mapped[str | None] = mapped_column(String(8), nullable=True, index=True)
+    serving_region: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    source_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    record: Mapped[str] = mapped_column(Text)
