@@ -161,6 +161,7 @@ class Directory:
         self._known: frozenset[str] | None = None
         self._aws_policies: dict[str, ManagedPolicyView] | None = None
         self._faults: dict[str, tuple[str, int]] | None = None  # Region → (mode, delay ms)
+        self._epoch = 0  # bumped by every invalidation, so racing loads are not cached
         self._lock = threading.Lock()
 
     # --- lookups (hot path) -----------------------------------------------------------
@@ -171,10 +172,14 @@ class Directory:
             pass
         if account_id not in self._known_accounts():
             return None
+        epoch = self._epoch
         view = self._load(account_id)
         if view is not None:
             with self._lock:
-                self._views[account_id] = view
+                # A write that committed while we were reading makes this snapshot stale:
+                # answer with it (it was true when read) but do not cache it.
+                if self._epoch == epoch:
+                    self._views[account_id] = view
         return view
 
     def _known_accounts(self) -> frozenset[str]:
@@ -227,6 +232,7 @@ class Directory:
     # --- invalidation -----------------------------------------------------------------
     def invalidate(self, account_id: str) -> None:
         with self._lock:
+            self._epoch += 1
             self._views.pop(account_id, None)
             if self._known is not None and account_id not in self._known:
                 self._known = None  # an account was just created here: reload the id set
@@ -242,6 +248,7 @@ class Directory:
         dropped = 0
         with self._lock:
             self._known = frozenset(current)
+            self._epoch += 1
             for account_id, view in list(self._views.items()):
                 if current.get(account_id) != view.generation:
                     del self._views[account_id]
