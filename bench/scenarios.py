@@ -1,0 +1,310 @@
+"""The benchmark runs: set-up and verification, fixed concurrency, fixed rate, soak, and the
+load generator's own ceiling. Each run measures one server while the other sits idle."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+import time
+from array import array
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from defusedxml import ElementTree
+
+from bench import stats
+from bench.loadgen import ROOT, Result, Spec, run_loadgen
+from bench.procstat import rss_kib
+from bench.servers import ACCOUNT, HOST, ROLE_NAME, Target, pin
+from bench.signing import ASSUME_ROLE, GET_CALLER_IDENTITY, RESULT_MARKER, Keys, SignedPool, sign_pool
+from stsd.testing import free_port
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class Plan:
+    concurrency: int = 32
+    duration: float = 15.0  # measured seconds per fixed-concurrency run
+    warmup: float = 3.0
+    rate: float = 500.0
+    rate_duration: float = 30.0
+    rate_warmup: float = 2.0
+    rate_connections: int = 64
+    soak: int = 500_000
+    soak_windows: int = 5  # compare the first and the last soak/5 requests
+    soak_chunk_max: int = 20_000  # a fresh signed pool per chunk
+    soak_timeout: float = 3600.0
+    ceiling_duration: float = 3.0
+    pool_size: int = 512
+    quick: bool = False
+
+    @classmethod
+    def quick_plan(cls, soak: int) -> Plan:
+        return cls(duration=3.0, warmup=1.0, rate_duration=5.0, rate_warmup=1.0, soak=soak,
+                   soak_timeout=300.0, ceiling_duration=2.0, quick=True)
+
+
+@dataclass
+class Pinning:
+    """Where the processes run: the server under test on one core, the load generator (and
+    this orchestrator, which mostly sleeps) on the other."""
+
+    server: set[int] | None
+    loadgen: set[int] | None
+
+    @classmethod
+    def detect(cls) -> Pinning:
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            return cls(None, None)
+        return cls({cpus[0]}, {cpus[1]})
+
+    def describe(self) -> str:
+        if self.server is None:
+            return "no pinning (fewer than 2 CPUs available)"
+        return (f"server under test pinned to CPU {sorted(self.server)}, load generator and "
+                f"orchestrator to CPU {sorted(self.loadgen or set())}")
+
+
+@dataclass
+class Measurement:
+    server: str
+    operation: str
+    mode: str  # concurrency | rate | soak-chunk | ceiling
+    connections: int
+    rate: float | None
+    ok: int
+    statuses: dict[str, int]
+    errors: dict[str, int]
+    bad_body: int
+    unsent: int
+    rps: float
+    elapsed: float
+    latency_ms: dict[str, float | None]
+    lag_ms: dict[str, float | None]  # open loop: how late the generator sent
+    service_ms: dict[str, float | None]  # open loop: from the actual write to the response
+    rss_before_kib: int
+    rss_after_kib: int
+    rss_peak_kib: int
+    server_cpu: float  # server CPU seconds per second (1.0 = one core), measured phase
+    core_busy: float  # how busy the server's core was (all processes)
+    foreign_cpu: float  # share of the server's core taken by other processes
+    rps_per_cpu: float  # ok responses per server CPU second: capacity of one dedicated core
+    loadgen_cpu: float
+    all_ok: bool
+    sample_error: str = ""
+    latencies: array = field(default_factory=lambda: array("I"), repr=False)
+
+    def as_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("latencies")
+        if self.all_ok:
+            out.pop("sample_error")
+        return out
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _find(root: Any, name: str) -> str | None:
+    for element in root.iter():
+        if _local(element.tag) == name:
+            return element.text or ""
+    return None
+
+
+class Bench:
+    def __init__(self, plan: Plan, pinning: Pinning, keys: Keys, log: Log):
+        self.plan = plan
+        self.pinning = pinning
+        self.keys = keys
+        self.log = log
+        self.role_arn: dict[str, str] = {}
+
+    # --- pools and set-up ---------------------------------------------------------------
+    def pool(self, target: Target, operation: str, size: int | None = None) -> SignedPool:
+        return sign_pool(self.keys, target.host, target.port, operation, size or self.plan.pool_size,
+                         self.role_arn.get(target.name))
+
+    def spec(self, pool: SignedPool, **kwargs: Any) -> Spec:
+        return Spec(host=pool.host, port=pool.port, requests=[r.decode("latin-1") for r in pool.requests],
+                    marker=RESULT_MARKER[pool.operation].decode(),
+                    cpus=sorted(self.pinning.loadgen) if self.pinning.loadgen else None, **kwargs)
+
+    def pin_server(self, target: Target) -> None:
+        if self.pinning.server is not None:
+            threads = pin(target.pid, self.pinning.server)
+            self.log(f"  {target.name}: pid {target.pid}, {threads} thread(s) pinned to CPU "
+                     f"{sorted(self.pinning.server)}")
+
+    def verify(self, target: Target, operation: str) -> str:
+        """Send a few pool requests through the load generator and check the XML."""
+        result = run_loadgen(self.spec(self.pool(target, operation, 4), connections=1, count=4,
+                                       duration=30.0), timeout=60.0)
+        if not result.all_ok or result.bad_body:
+            raise RuntimeError(f"{target.name} {operation}: statuses {result.statuses}, errors "
+                               f"{result.errors}:\n{result.sample_error or result.sample_ok}")
+        root = ElementTree.fromstring(result.sample_ok)
+        if _find(root, "RequestId") is None:
+            raise RuntimeError(f"{target.name} {operation}: no RequestId in\n{result.sample_ok}")
+        if operation == GET_CALLER_IDENTITY:
+            account, arn = _find(root, "Account"), _find(root, "Arn")
+            if account != ACCOUNT or not arn:
+                raise RuntimeError(f"{target.name}: unexpected identity\n{result.sample_ok}")
+            return f"Arn={arn}"
+        key, token, arn = (_find(root, n) for n in ("AccessKeyId", "SessionToken", "Arn"))
+        expected = f"arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE_NAME}/bench-"
+        if not key or not token or not (arn or "").startswith(expected):
+            raise RuntimeError(f"{target.name}: unexpected AssumeRole result\n{result.sample_ok}")
+        return f"AccessKeyId={key[:8]}…, SessionToken {len(token)} chars, Arn={arn}"
+
+    # --- one measured run ---------------------------------------------------------------
+    def measure(self, target: Target, spec: Spec, operation: str, mode: str,
+                timeout: float | None = None) -> Measurement:
+        rss_before = rss_kib(target.pid)
+        peak = [rss_before]
+
+        def sample() -> None:
+            peak[0] = max(peak[0], rss_kib(target.pid))
+
+        spec.server_pid = target.pid
+        spec.server_cpus = sorted(self.pinning.server) if self.pinning.server else None
+        result: Result = run_loadgen(spec, timeout=timeout, on_tick=sample)
+        rss_after = rss_kib(target.pid)
+        usage = result.server
+        server_seconds = usage.get("cpu_seconds", 0.0)
+        latencies = stats.unpack(result.latencies_us)
+        return Measurement(
+            server=target.name, operation=operation, mode=mode, connections=spec.connections,
+            rate=spec.rate if spec.mode == "rate" else None, ok=result.ok, statuses=result.statuses,
+            errors=result.errors, bad_body=result.bad_body, unsent=result.unsent, rps=result.rps,
+            elapsed=result.elapsed, latency_ms=stats.summarize_us(latencies), lag_ms=result.lag_ms,
+            service_ms=result.service_ms,
+            rss_before_kib=rss_before, rss_after_kib=rss_after, rss_peak_kib=max(peak[0], rss_after),
+            server_cpu=usage.get("cpu_share", 0.0), core_busy=usage.get("core_busy", 0.0),
+            foreign_cpu=usage.get("foreign_share", 0.0),
+            rps_per_cpu=result.ok / server_seconds if server_seconds > 0 else 0.0,
+            loadgen_cpu=result.cpu_utilisation, all_ok=result.all_ok,
+            sample_error=result.sample_error[:1000], latencies=latencies,
+        )
+
+    def fixed_concurrency(self, target: Target, operation: str) -> Measurement:
+        plan = self.plan
+        spec = self.spec(self.pool(target, operation), connections=plan.concurrency,
+                         duration=plan.duration, warmup=plan.warmup)
+        m = self.measure(target, spec, operation, "concurrency")
+        self.log(f"  {target.name:4} {operation:17} c={plan.concurrency}: {m.rps:8.1f} req/s  "
+                 f"p50 {m.latency_ms['p50']} ms  p99 {m.latency_ms['p99']} ms  "
+                 f"server CPU {m.server_cpu:.0%} (other processes {m.foreign_cpu:.0%} of its core)  "
+                 f"{m.rps_per_cpu:.0f} req/CPU-s  loadgen CPU {m.loadgen_cpu:.0%}"
+                 + ("" if m.all_ok else f"  NOT ALL OK {m.statuses} {m.errors}"))
+        return m
+
+    def fixed_rate(self, target: Target, operation: str) -> Measurement:
+        plan = self.plan
+        spec = self.spec(self.pool(target, operation), mode="rate", rate=plan.rate,
+                         connections=plan.rate_connections, duration=plan.rate_duration,
+                         warmup=plan.rate_warmup)
+        m = self.measure(target, spec, operation, "rate")
+        self.log(f"  {target.name:4} {operation:17} {plan.rate:.0f}/s: achieved {m.rps:7.1f} req/s  "
+                 f"p50 {m.latency_ms['p50']} ms  p99 {m.latency_ms['p99']} ms  "
+                 f"max {m.latency_ms['max']} ms  (from actual send: p99 {m.service_ms.get('p99')} ms)"
+                 + ("" if m.all_ok else f"  NOT ALL OK {m.statuses} {m.errors} unsent {m.unsent}"))
+        return m
+
+    # --- soak ---------------------------------------------------------------------------
+    def soak(self, target: Target) -> dict[str, Any]:
+        plan = self.plan
+        window = max(1, plan.soak // plan.soak_windows)
+        per_window = math.ceil(window / plan.soak_chunk_max)
+        chunk = max(1, window // per_window)
+        chunks_total = per_window * plan.soak_windows
+        total = chunk * chunks_total
+        self.log(f"  soak: {total} AssumeRole calls at c={plan.concurrency} in {chunks_total} chunks "
+                 f"of {chunk} (fresh signatures per chunk); windows of {chunk * per_window}")
+        started = time.monotonic()
+        chunks: list[Measurement] = []
+        done = 0
+        complete = True
+        for index in range(chunks_total):
+            left = plan.soak_timeout - (time.monotonic() - started)
+            if left <= 5:
+                complete = False
+                self.log(f"  soak: time budget of {plan.soak_timeout:.0f}s spent after {done} calls")
+                break
+            spec = self.spec(self.pool(target, ASSUME_ROLE), connections=plan.concurrency, count=chunk,
+                             duration=left, grace=10.0)
+            m = self.measure(target, spec, ASSUME_ROLE, "soak-chunk", timeout=left + 30)
+            chunks.append(m)
+            done += m.ok
+            elapsed = time.monotonic() - started
+            eta = elapsed / (index + 1) * (chunks_total - index - 1)
+            self.log(f"  soak {done:>7}/{total}: {m.rps:7.1f} req/s  p99 {m.latency_ms['p99']} ms  "
+                     f"RSS {m.rss_after_kib / 1024:6.1f} MiB  CPU {m.server_cpu:4.0%} (others {m.foreign_cpu:3.0%})  "
+                     f"[{elapsed:5.0f}s, eta {eta:4.0f}s]"
+                     + ("" if m.all_ok else f"  NOT ALL OK {m.statuses} {m.errors}"))
+        windows = [self._window(chunks[i * per_window : (i + 1) * per_window])
+                   for i in range(len(chunks) // per_window)]
+        return {
+            "requested": plan.soak, "total": total, "chunk": chunk, "window": chunk * per_window,
+            "completed_calls": done, "complete": complete and len(windows) == plan.soak_windows,
+            "seconds": time.monotonic() - started, "windows": windows,
+            "chunks": [c.as_json() for c in chunks],
+            "all_ok": all(c.all_ok for c in chunks),
+        }
+
+    @staticmethod
+    def _window(chunks: list[Measurement]) -> dict[str, Any]:
+        ok = sum(c.ok for c in chunks)
+        elapsed = sum(c.elapsed for c in chunks)
+        return {
+            "calls": ok, "seconds": elapsed, "rps": ok / elapsed if elapsed else 0.0,
+            "latency_ms": stats.summarize_us(stats.merge(c.latencies for c in chunks)),
+            "rss_end_kib": chunks[-1].rss_after_kib,
+            "rss_peak_kib": max(c.rss_peak_kib for c in chunks),
+            "server_cpu": sum(c.server_cpu * c.elapsed for c in chunks) / elapsed if elapsed else 0.0,
+            "foreign_cpu": sum(c.foreign_cpu * c.elapsed for c in chunks) / elapsed if elapsed else 0.0,
+            "rps_per_cpu": ok / sum(c.ok / c.rps_per_cpu for c in chunks if c.rps_per_cpu) if ok else 0.0,
+        }
+
+    # --- the generator's own ceiling ------------------------------------------------------
+    def ceiling(self) -> dict[str, Any]:
+        """Drive a trivial static server (on the server core) to show the generator's headroom."""
+        port = free_port(HOST)
+        cpu = min(self.pinning.server) if self.pinning.server else 0
+        process = subprocess.Popen([sys.executable, "-m", "bench.static_server", str(port), str(cpu)],
+                                   cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        try:
+            _wait_port(port)
+            pool = SignedPool(GET_CALLER_IDENTITY, HOST, port,
+                              sign_pool(self.keys, HOST, port, GET_CALLER_IDENTITY, 16).requests, time.time())
+            spec = self.spec(pool, connections=self.plan.concurrency, duration=self.plan.ceiling_duration,
+                             warmup=0.5)
+            result = run_loadgen(spec)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+        out = {"rps": result.rps, "loadgen_cpu": result.cpu_utilisation, "ok": result.ok,
+               "all_ok": result.all_ok,
+               "latency_ms": stats.summarize_us(stats.unpack(result.latencies_us))}
+        self.log(f"  static server c={self.plan.concurrency}: {result.rps:.0f} req/s, "
+                 f"loadgen CPU {result.cpu_utilisation:.0%}")
+        return out
+
+
+def _wait_port(port: int, timeout: float = 10.0) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((HOST, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {HOST}:{port}")
