@@ -9,6 +9,7 @@ from pathlib import Path
 
 from stsd.errors import AwsError
 from stsd.server.runtime import Runtime
+from stsd.store.db import startup_lock
 
 ADMIN = "admin"
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -50,7 +51,8 @@ def first_start(runtime: Runtime, account_id: str) -> tuple[BootstrapCredentials
     path = bootstrap_file(runtime.settings.data_dir)
     if path.exists():
         return BootstrapCredentials(**json.loads(path.read_text())), False
-    creds = init_account(runtime, account_id)
+    with startup_lock(runtime.engine):
+        creds = init_account(runtime, account_id)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(asdict(creds), handle, indent=2)

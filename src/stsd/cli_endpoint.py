@@ -19,8 +19,12 @@ if TYPE_CHECKING:
     from stsd.client.explain import Explanation
 
 DEFAULT_TOKEN_VERSION = "v1Token"  # IAM's default GlobalEndpointTokenVersion
-console = Console(soft_wrap=True, highlight=False)
 err_console = Console(stderr=True)
+
+
+def _console() -> Console:
+    # Built per call: rich reads the terminal width (COLUMNS) when a Console is created.
+    return Console(soft_wrap=True, highlight=False)
 
 endpoint_app = typer.Typer(
     help="STS endpoint resolution as the AWS SDKs do it: which endpoint, why, and what it means.",
@@ -61,13 +65,14 @@ def explain_command(
         )
     except KeyError as exc:
         raise typer.BadParameter(str(exc.args[0]), param_hint="--sdk") from None
+    console = _console()
     if as_json:
         console.print_json(json.dumps(result.to_dict()))
         return
-    _render(result, details)
+    _render(result, details, console)
 
 
-def _render(result: Explanation, details: bool) -> None:
+def _render(result: Explanation, details: bool, console: Console) -> None:
     inputs = ", ".join(
         f"{name}={v.value!r} ({v.source})" for name, v in result.inputs.items() if v.value is not None
     )

@@ -10,6 +10,7 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
+from stsd.testing import Credentials
 from tests.audit.conftest import (
     ACCOUNT_A,
     ACCOUNT_B,
@@ -28,8 +29,6 @@ from tests.audit.conftest import (
     unique,
     wait_for,
 )
-
-from stsd.testing import Credentials
 
 LAYOUT = re.compile(
     r"AWSLogs/(?P<account>\d{12})/CloudTrail/(?P<region>[a-z0-9-]+)/(?P<y>\d{4})/(?P<m>\d\d)/(?P<d>\d\d)/"

@@ -7,6 +7,7 @@ import signal
 import time
 
 import pytest
+
 from tests.audit.conftest import file_records, request_id, start_server, store_records
 
 # On a loaded test machine a flush itself takes time; records older than interval + this

@@ -11,6 +11,10 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
+
+from stsd.audit.query import DirSource, EventFilter, StoreSource, parse_time
+from stsd.store.db import make_engine, sqlite_url
+from stsd.testing import Credentials, StsdServer
 from tests.audit.conftest import (
     ACCOUNT_A,
     ACCOUNT_B,
@@ -27,10 +31,6 @@ from tests.audit.conftest import (
     unique,
     wait_for,
 )
-
-from stsd.audit.query import DirSource, EventFilter, StoreSource, parse_time
-from stsd.store.db import make_engine, sqlite_url
-from stsd.testing import Credentials, StsdServer
 
 JAVA_UA = "aws-sdk-java/1.12.0 Linux/5.10.0 OpenJDK_64-Bit_Server_VM/25.0 java/1.8.0 vendor/Oracle_Corporation"
 CLI_V1_UA = "aws-cli/1.29.0 Python/3.11.7 Linux/6.1.0 botocore/1.31.0"

@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
+from stsd.iam import totp
+from stsd.testing import Credentials
 from tests.audit.conftest import (
     ACCOUNT_A,
     ACCOUNT_B,
@@ -26,9 +29,6 @@ from tests.audit.conftest import (
     unique,
     wait_for,
 )
-
-from stsd.iam import totp
-from stsd.testing import Credentials
 
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")

@@ -322,9 +322,6 @@ def test_every_length_iam_accepts_fits_its_column(deployment):
     assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 2
 
 
-@pytest.mark.xfail(reason="models.MfaDevice.name is String(128) and .serial String(256), but IAM accepts device "
-                          "names up to 226 and paths up to 512 characters: PostgreSQL refuses the INSERT "
-                          "(StringDataRightTruncation, answered as 500 InternalFailure)", strict=False)
 def test_long_mfa_device_names_fit_their_columns(deployment):
     node, _ = deployment
     iam = node.client("iam", node.admins[ACCOUNT])

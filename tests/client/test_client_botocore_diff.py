@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sts_botocore_oracle import both, isolated_aws_env
 
 from stsd.regions import partitions, regions
+from tests.client.sts_botocore_oracle import both, isolated_aws_env
 
 # -- a broad deterministic grid -------------------------------------------------------
 

@@ -7,12 +7,12 @@ import json
 import os
 
 import pytest
-from sts_botocore_oracle import botocore_outcome, isolated_aws_env, request_url
 from typer.testing import CliRunner
 
 from stsd.cli import app
 from stsd.client import sdk_table
 from stsd.client.explain import explain
+from tests.client.sts_botocore_oracle import botocore_outcome, isolated_aws_env, request_url
 
 
 def run(env: dict[str, str] | None = None, config: str = "", **kwargs):

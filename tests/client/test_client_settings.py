@@ -7,7 +7,6 @@ gives the same one, so a botocore behaviour change shows up as a clear failure h
 from __future__ import annotations
 
 import pytest
-from sts_botocore_oracle import both, botocore_outcome, isolated_aws_env
 
 from stsd.client import resolve_endpoint, sts_regional_endpoints_setting
 from stsd.client.errors import (
@@ -15,6 +14,7 @@ from stsd.client.errors import (
     InvalidSTSRegionalEndpointsConfigError,
     ProfileNotFound,
 )
+from tests.client.sts_botocore_oracle import both, botocore_outcome, isolated_aws_env
 
 GLOBAL = "https://sts.amazonaws.com/"
 EU_WEST_1 = "https://sts.eu-west-1.amazonaws.com/"

@@ -9,7 +9,6 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from policy_helpers import ACCOUNT, doc, identity, trust, user
 
 import stsd.policy as policy_pkg
 from stsd.policy import (
@@ -24,6 +23,7 @@ from stsd.policy import (
     parse_policy,
 )
 from stsd.policy.dates import iso, parse_date, to_epoch
+from tests.policy.policy_helpers import ACCOUNT, doc, identity, trust, user
 
 TRUST_TEXT = doc(
     {

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from policy_helpers import ACCOUNT, OTHER, identity, resource_policy, role_session, trust, user
 
 from stsd.policy import (
     AuthzReason,
@@ -16,6 +15,7 @@ from stsd.policy import (
     authorize,
     parse_policy,
 )
+from tests.policy.policy_helpers import ACCOUNT, OTHER, identity, resource_policy, role_session, trust, user
 
 ASSUME = "sts:AssumeRole"
 TARGET = f"arn:aws:iam::{ACCOUNT}:role/Target"

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from policy_helpers import identity
 
 from stsd.policy import Decision, Request
+from tests.policy.policy_helpers import identity
 
 
 def _decide(operator: str, key: str, values: Any, context: dict[str, Any], version: str = "2012-10-17"):

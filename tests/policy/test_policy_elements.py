@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from policy_helpers import ACCOUNT, OTHER, identity, resource_policy, role_session, trust, user
 
 from stsd.policy import Decision, PrincipalRef, Request, ResourceGrant
+from tests.policy.policy_helpers import ACCOUNT, OTHER, identity, resource_policy, role_session, trust, user
 
 ANY = "arn:aws:s3:::bucket/key"
 

@@ -15,3 +15,15 @@ THROTTLED = Counter(
     "Requests refused by a quota, per service, account, Region and endpoint type",
     ["service", "account", "region", "endpoint_type"],
 )
+
+
+_request_children: dict[tuple[str, ...], Counter] = {}
+
+
+def count_request(*labels: str) -> None:
+    """REQUESTS.labels(...).inc() with the child looked up in a plain dict (labels() validates
+    and locks on every call; the label space is bounded, see above)."""
+    child = _request_children.get(labels)
+    if child is None:
+        child = _request_children[labels] = REQUESTS.labels(*labels)
+    child.inc()

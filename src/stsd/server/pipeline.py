@@ -92,7 +92,9 @@ class QueryPipeline:
         settings = runtime.settings
         self.topology = Topology.load(settings.topology_file, settings.global_endpoint_mode)
         self.quotas = (
-            RedisBuckets(settings.redis_url) if settings.redis_url else LocalBuckets(1.0 / max(1, settings.workers))
+            RedisBuckets(settings.redis_url, share=1.0 / max(1, settings.workers))
+            if settings.redis_url
+            else LocalBuckets(1.0 / max(1, settings.workers))
         )
         self.default_limit = Limit(settings.quota_rate, settings.quota_burst)
 
@@ -227,13 +229,13 @@ class QueryPipeline:
             outcome.headers.append((b"x-stsd-serving-region", ctx.serving_region.encode()))
             if service is STS:
                 outcome.headers.append((b"x-amz-sts-extended-request-id", _extended_request_id(ctx)))
-        metrics.REQUESTS.labels(
+        metrics.count_request(
             service.name,
             outcome.action.name if outcome.action else "unknown",
             ctx.endpoint.endpoint_type if ctx else "unknown",
             ctx.serving_region if ctx else "unknown",
             outcome.error.code if outcome.error else "OK",
-        ).inc()
+        )
         if ctx is not None and outcome.action is not None and self.runtime.audit is not None:
             self.runtime.audit.submit(outcome)  # enqueue only: the record is built by the writer
         return outcome

@@ -12,7 +12,7 @@ from stsd.audit.writer import AuditTrail
 from stsd.config import Settings
 from stsd.iam import aws_managed
 from stsd.store.crypto import Wrapper, load_or_create_master_key
-from stsd.store.db import make_engine, migrate, session_factory
+from stsd.store.db import make_engine, migrate, session_factory, startup_lock
 from stsd.store.directory import Directory
 from stsd.store.iam import IamStore
 from stsd.store.regions import RegionStore
@@ -51,9 +51,12 @@ class Runtime:
         )
         if settings.audit_enabled:
             runtime.audit = AuditTrail.create(settings, engine, directory)
-        runtime.keyring.ensure_keys()
-        for name, path, description, document in aws_managed.documents():
-            runtime.iam.install_aws_policy(name, path, document, description)
+        # Nodes starting together against one database take turns creating the first keys
+        # and the AWS-managed policies (check-then-insert would otherwise collide).
+        with startup_lock(engine):
+            runtime.keyring.ensure_keys()
+            for name, path, description, document in aws_managed.documents():
+                runtime.iam.install_aws_policy(name, path, document, description)
         return runtime
 
     def ensure_account(self, account_id: str) -> None:

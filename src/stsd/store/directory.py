@@ -131,7 +131,7 @@ class AccountView:
                 for k in self.keys.values()
                 if (k.user_name.lower() if k.user_name else None) == wanted
             ),
-            key=lambda k: k.created_at,
+            key=lambda k: (k.created_at, k.id),  # ids break ties within a second
         )
 
     def attachment_count(self, arn: str) -> int:

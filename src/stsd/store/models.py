@@ -124,9 +124,10 @@ class Attachment(Base):
 
 class MfaDevice(Base):
     __tablename__ = "mfa_devices"
-    serial: Mapped[str] = mapped_column(String(256), primary_key=True)  # arn:aws:iam::1:mfa/name
+    # IAM accepts device names up to 226 characters under paths up to 512.
+    serial: Mapped[str] = mapped_column(String(1024), primary_key=True)  # arn:aws:iam::1:mfa/name
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
-    name: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(256))
     path: Mapped[str] = mapped_column(String(512), default="/")
     seed_wrapped: Mapped[bytes] = mapped_column(LargeBinary)
     user_name: Mapped[str | None] = mapped_column(String(64), nullable=True)

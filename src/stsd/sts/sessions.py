@@ -4,6 +4,7 @@ policies (with AWS's texts), packed size, and MFA checks. Action modules compose
 from __future__ import annotations
 
 import math
+import re
 import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -26,16 +27,16 @@ ARN_CHARS = "[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u0085\\u00A0-\\uD7FF\\uE000-
 POLICY_CHARS = "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"
 
 
+_ARN_CHARS = re.compile("[\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
+_POLICY_CHARS = re.compile("[\t\n\r\x20-\xff]*")
+
+
 def arn_chars(value: str) -> bool:
-    return all(
-        ch in "\t\n\r" or "\x20" <= ch <= "\x7e" or ch == "\x85" or "\xa0" <= ch <= "\ud7ff"
-        or "\ue000" <= ch <= "\ufffd" or ch >= "\U00010000"
-        for ch in value
-    )
+    return _ARN_CHARS.fullmatch(value) is not None
 
 
 def policy_chars(value: str) -> bool:
-    return all(ch in "\t\n\r" or "\x20" <= ch <= "\xff" for ch in value)
+    return _POLICY_CHARS.fullmatch(value) is not None
 
 
 def policy_arns_param() -> StructList:

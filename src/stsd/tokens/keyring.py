@@ -80,7 +80,7 @@ class Keyring:
         self._keys: dict[int, _Key] = {}
         self._sealing: dict[int, _Key] = {}
         self._lock = threading.Lock()
-        self._reloaded_at = 0.0
+        self._unknown_reload_at = 0.0  # separate from the poller's reloads (see open())
 
     # --- lifecycle ----------------------------------------------------------------------
     def ensure_keys(self) -> None:
@@ -146,7 +146,6 @@ class Keyring:
                 sealing[key.version] = key  # the newest active key of each version seals
         with self._lock:
             self._keys, self._sealing = keys, sealing
-            self._reloaded_at = time.monotonic()
 
     def describe(self) -> list[tuple[int, str, bool]]:
         return [(k.id, PURPOSES[k.version], k.active) for k in sorted(self._keys.values(), key=lambda k: k.id)]
@@ -177,7 +176,8 @@ class Keyring:
         if fmt != FORMAT:
             raise TokenError("unknown format")
         key = self._keys.get(key_id)
-        if key is None and time.monotonic() - self._reloaded_at > RELOAD_INTERVAL:
+        if key is None and time.monotonic() - self._unknown_reload_at > RELOAD_INTERVAL:
+            self._unknown_reload_at = time.monotonic()
             # Another worker may have rotated keys since we loaded them. Rate-limited, so
             # forged key ids cannot turn into one database query per request.
             self.reload()
