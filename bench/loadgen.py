@@ -62,6 +62,7 @@ class Spec:
     grace: float = 15.0  # extra seconds allowed after the nominal end
     server_pid: int | None = None  # measure its CPU over the measured phase
     server_cpus: list[int] | None = None  # and how busy these cores were
+    source: str | None = None  # bind connections to this local (loopback) address
 
 
 @dataclass
@@ -263,7 +264,9 @@ class Runner:
         loop = asyncio.get_running_loop()
         self.connects += 1
         _transport, conn = await asyncio.wait_for(
-            loop.create_connection(Connection, self.spec.host, self.spec.port), self.spec.timeout)
+            loop.create_connection(Connection, self.spec.host, self.spec.port,
+                                   local_addr=(self.spec.source, 0) if self.spec.source else None),
+            self.spec.timeout)
         self.live.add(conn)
         return conn
 

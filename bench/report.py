@@ -55,9 +55,39 @@ def _change(first: float, last: float) -> float:
     return (last - first) / first if first else float("inf")
 
 
+# The stsd-only A/B scenarios: (title, measured side, baseline, what the ratio means).
+AB_TARGETS = {
+    "region-mix": ("stsd AssumeRole over Regional + global endpoints vs bare /", "mix", "plain",
+                   "Region checks cost ≤ 10 %"),
+    "audit-ab": ("stsd AssumeRole with the audit trail on vs off", "audit-on", "audit-off",
+                 "audit trail costs ≤ 10 %"),
+}
+AB_FLOOR = 0.90
+
+
+def ab_verdict(plan: Plan, scenario: str, runs: dict[str, Measurement]) -> Verdict:
+    title, side, baseline, meaning = AB_TARGETS[scenario]
+    goal = f"{side}/{baseline} ≥ {AB_FLOOR:.2f} ({meaning})"
+    if not runs:
+        return Verdict(title, goal, "not run", None)
+    a, b = runs.get(side), runs.get(baseline)
+    if a is None or b is None:
+        return Verdict(title, goal, "incomplete", None)
+    ratio = _ratio(a.rps, b.rps)
+    per_cpu = _ratio(a.rps_per_cpu, b.rps_per_cpu)
+    return Verdict(f"{title} (c={plan.concurrency})", goal,
+                   f"{_x(ratio)} ({a.rps:.0f} vs {b.rps:.0f} req/s); per server CPU-second {_x(per_cpu)}",
+                   ratio is not None and ratio >= AB_FLOOR, a.all_ok and b.all_ok)
+
+
 def verdicts(plan: Plan, fixed: dict[tuple[str, str], Measurement],
-             rate: dict[tuple[str, str], Measurement], soak: dict[str, Any] | None) -> list[Verdict]:
+             rate: dict[tuple[str, str], Measurement], soak: dict[str, Any] | None,
+             region_mix: dict[str, Measurement] | None = None,
+             audit_ab: dict[str, Measurement] | None = None) -> list[Verdict]:
     out: list[Verdict] = []
+    if not plan.compare:
+        out += [ab_verdict(plan, "region-mix", region_mix or {}), ab_verdict(plan, "audit-ab", audit_ab or {})]
+        return out
     for operation, floor in ((ASSUME_ROLE, 15.0), (GET_CALLER_IDENTITY, 20.0)):
         s, m = fixed.get(("stsd", operation)), fixed.get(("moto", operation))
         if s is None or m is None:
@@ -97,6 +127,7 @@ def verdicts(plan: Plan, fixed: dict[tuple[str, str], Measurement],
                            bool(soak and soak["all_ok"])))
     else:
         out.append(Verdict("stsd AssumeRole soak throughput/RSS", "within ±10 %", "not run", None))
+    out += [ab_verdict(plan, "region-mix", region_mix or {}), ab_verdict(plan, "audit-ab", audit_ab or {})]
     return out
 
 
@@ -178,6 +209,39 @@ def soak_table(soak: dict[str, Any]) -> Table:
     return table
 
 
+def ab_json(scenario: str, runs: dict[str, Measurement]) -> dict[str, Any] | None:
+    if not runs:
+        return None
+    _title, side, baseline, _meaning = AB_TARGETS[scenario]
+    a, b = runs.get(side), runs.get(baseline)
+    return {
+        "ratio": f"{side}/{baseline}",
+        "rps_ratio": _ratio(a.rps, b.rps) if a and b else None,
+        "rps_per_cpu_ratio": _ratio(a.rps_per_cpu, b.rps_per_cpu) if a and b else None,
+        "goal": AB_FLOOR,
+        "runs": {variant: m.as_json() for variant, m in runs.items()},
+    }
+
+
+def ab_table(plan: Plan, scenario: str, runs: dict[str, Measurement]) -> Table:
+    title, _side, baseline, _meaning = AB_TARGETS[scenario]
+    table = Table(title=f"{title}: {plan.concurrency} keep-alive connections, "
+                        f"{plan.duration:.0f} s measured after {plan.warmup:.0f} s warm-up, one after the other",
+                  title_justify="left")
+    for column in ("run", f"req/s (× {baseline})", "p50 ms", "p99 ms", "server CPU", "other on core",
+                   f"req/CPU-s (× {baseline})", "RSS after MiB", "loadgen CPU", "responses"):
+        table.add_column(column, justify="left" if column in ("run", "responses") else "right")
+    base = runs.get(baseline)
+    for variant, m in runs.items():
+        table.add_row(variant,
+                      f"{m.rps:.1f} ({_x(_ratio(m.rps, base.rps if base else None))})",
+                      _ms(m.latency_ms["p50"]), _ms(m.latency_ms["p99"]), f"{m.server_cpu:.0%}",
+                      f"{m.foreign_cpu:.0%}",
+                      f"{m.rps_per_cpu:.0f} ({_x(_ratio(m.rps_per_cpu, base.rps_per_cpu if base else None))})",
+                      f"{m.rss_after_kib / MIB:.1f}", f"{m.loadgen_cpu:.0%}", _statuses(m))
+    return table
+
+
 def verdict_table(items: list[Verdict]) -> Table:
     table = Table(title="Targets (from the issue; measured honestly, never tuned)", title_justify="left")
     for column in ("target", "goal", "measured", "result"):
@@ -190,7 +254,8 @@ def verdict_table(items: list[Verdict]) -> Table:
 
 def print_report(console: Console, plan: Plan, fixed: dict[tuple[str, str], Measurement],
                  rate: dict[tuple[str, str], Measurement], soak: dict[str, Any] | None,
-                 items: list[Verdict], notes: list[str]) -> None:
+                 items: list[Verdict], notes: list[str], region_mix: dict[str, Measurement] | None = None,
+                 audit_ab: dict[str, Measurement] | None = None) -> None:
     console.print()
     for note in notes:
         console.print(f"[dim]{note}[/dim]")
@@ -200,6 +265,10 @@ def print_report(console: Console, plan: Plan, fixed: dict[tuple[str, str], Meas
         console.print(rate_table(plan, rate))
     if soak and soak["windows"]:
         console.print(soak_table(soak))
+    if region_mix:
+        console.print(ab_table(plan, "region-mix", region_mix))
+    if audit_ab:
+        console.print(ab_table(plan, "audit-ab", audit_ab))
     console.print(verdict_table(items))
 
 

@@ -3,11 +3,15 @@
     .venv/bin/python bench/run.py             # full run: 15 s runs, 500 req/s for 30 s, 500k soak
     .venv/bin/python bench/run.py --quick     # ~1–2 minutes, small counts of everything
     .venv/bin/python bench/run.py --soak 0    # skip the soak
+    .venv/bin/python bench/run.py --only region-mix,audit-ab   # just the stsd-only A/B scenarios
 
 Starts stsd (``--workers 1``, strict SigV4) and moto_server, creates the same IAM role on
 both, verifies a signed GetCallerIdentity and AssumeRole against each, then measures one
 server at a time with a separate, pinned load-generator process replaying pre-signed
-requests. Prints the tables and writes ``bench/results/latest.json``.
+requests. Then two stsd-only A/B scenarios, each on fresh stsd processes: AssumeRole over a
+mix of Regional and global path-prefix endpoints vs the bare endpoint (``--no-region-mix``),
+and AssumeRole with the audit trail on vs off (``--no-audit-ab``). Prints the tables and
+writes ``bench/results/latest.json``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "bench" / "results" / "latest.json"
+SECTIONS = ("compare", "region-mix", "audit-ab")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -38,8 +43,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="run the benchmark as its own session whose scheduler autogroup gets this "
                              "nice (default -10: shields both servers and the generator alike from "
                              "unrelated load on a shared host; 0 disables)")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections to run, of {', '.join(SECTIONS)} (default: all; "
+                             "compare = stsd vs moto incl. the soak)")
+    parser.add_argument("--no-region-mix", action="store_true",
+                        help="skip the Regional/global endpoint mix vs bare endpoint scenario")
+    parser.add_argument("--no-audit-ab", action="store_true", help="skip the audit trail on vs off scenario")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.sections = {name.strip() for name in args.only.split(",") if name.strip()}
+    unknown = args.sections - set(SECTIONS)
+    if unknown:
+        parser.error(f"--only: unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
+    if args.no_region_mix:
+        args.sections.discard("region-mix")
+    if args.no_audit_ab:
+        args.sections.discard("audit-ab")
+    return args
 
 
 def _loadavg() -> str:
@@ -56,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.procstat import rss_kib
     from bench.scenarios import Bench, Measurement, Pinning, Plan
     from bench.servers import MotoTarget, StsdTarget, create_bench_role, versions
-    from bench.signing import OPERATIONS
+    from bench.signing import OPERATIONS, REGION_MIX
 
     args = parse_args(argv)
     soak = args.soak if args.soak is not None else (20_000 if args.quick else 500_000)
@@ -64,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("duration", "concurrency", "rate", "rate_duration", "soak_timeout"):
         if getattr(args, name) is not None:
             setattr(plan, name, getattr(args, name))
+    plan.compare = "compare" in args.sections
+    plan.region_mix = "region-mix" in args.sections
+    plan.audit_ab = "audit-ab" in args.sections
 
     console = Console(highlight=False)
     if not console.is_terminal:
@@ -94,45 +117,67 @@ def main(argv: list[str] | None = None) -> int:
         f"bodies for both servers), pools of {plan.pool_size} replayed over keep-alive connections, "
         f"re-signed for every run/soak chunk",
     ]
+    if plan.region_mix:
+        notes.append("Region mix: AssumeRole on a fresh stsd (`--topology` mapping 127.0.1.0/24 to eu-north-1), "
+                     "round-robin over " + ", ".join(f"{path} ({region})" for path, region in REGION_MIX)
+                     + " vs all at / (us-east-1); global-mapped: /global/ from source 127.0.1.1")
+    if plan.audit_ab:
+        notes.append("audit A/B: AssumeRole on two fresh stsd processes, the default (audit trail on) and "
+                     "STSD_AUDIT=0, same settings, measured one after the other")
     started = time.time()
     stsd, moto = StsdTarget(), MotoTarget()
     fixed: dict[tuple[str, str], Measurement] = {}
     rate: dict[tuple[str, str], Measurement] = {}
     soak_result: dict[str, Any] | None = None
+    region_mix: dict[str, Measurement] = {}
+    audit_ab: dict[str, Measurement] = {}
+    verified: dict[str, str] = {}
+    ceiling: dict[str, Any] | None = None
+    idle_rss: dict[str, int] = {}
+    final_rss: dict[str, int] = {}
     payload: dict[str, Any] = {}
+    bench = Bench(plan, pinning, log)
     try:
-        log("starting stsd (1 worker, strict) and moto_server on 127.0.0.1 …")
-        stsd.start()
-        moto.start()
-        bench = Bench(plan, pinning, stsd.admin_keys, log)
-        for target in (stsd, moto):
-            bench.pin_server(target)
-            bench.role_arn[target.name] = create_bench_role(target, stsd.admin_keys)
-        log("verifying a signed request of each kind against each server …")
-        verified = {}
-        for target in (stsd, moto):
+        if plan.compare:
+            log("starting stsd (1 worker, strict) and moto_server on 127.0.0.1 …")
+            stsd.start()
+            moto.start()
+            bench.keys.update({stsd.name: stsd.admin_keys, moto.name: stsd.admin_keys})  # moto accepts any
+            for target in (stsd, moto):
+                bench.pin_server(target)
+                bench.role_arn[target.name] = create_bench_role(target, stsd.admin_keys)
+            log("verifying a signed request of each kind against each server …")
+            for target in (stsd, moto):
+                for operation in OPERATIONS:
+                    verified[f"{target.name} {operation}"] = detail = bench.verify(target, operation)
+                    log(f"  {target.name:4} {operation:17} 200 OK  {detail}")
+            log("load generator ceiling (a static keep-alive server on the server core) …")
+            ceiling = bench.ceiling()
+            notes.append(f"load generator ceiling: {ceiling['rps']:.0f} req/s against a static server "
+                         f"(generator CPU {ceiling['loadgen_cpu']:.0%})")
+            idle_rss = {t.name: rss_kib(t.pid) for t in (stsd, moto)}
+            log(f"fixed concurrency ({plan.concurrency} connections, {plan.duration:.0f} s after "
+                f"{plan.warmup:.0f} s warm-up), one server at a time …")
             for operation in OPERATIONS:
-                verified[f"{target.name} {operation}"] = detail = bench.verify(target, operation)
-                log(f"  {target.name:4} {operation:17} 200 OK  {detail}")
-        log("load generator ceiling (a static keep-alive server on the server core) …")
-        ceiling = bench.ceiling()
-        notes.append(f"load generator ceiling: {ceiling['rps']:.0f} req/s against a static server "
-                     f"(generator CPU {ceiling['loadgen_cpu']:.0%})")
-        idle_rss = {t.name: rss_kib(t.pid) for t in (stsd, moto)}
-        log(f"fixed concurrency ({plan.concurrency} connections, {plan.duration:.0f} s after "
-            f"{plan.warmup:.0f} s warm-up), one server at a time …")
-        for operation in OPERATIONS:
-            for target in (stsd, moto):
-                fixed[(target.name, operation)] = bench.fixed_concurrency(target, operation)
-        log(f"fixed rate ({plan.rate:.0f} req/s open loop for {plan.rate_duration:.0f} s) …")
-        for operation in OPERATIONS:
-            for target in (stsd, moto):
-                rate[(target.name, operation)] = bench.fixed_rate(target, operation)
-        if plan.soak > 0:
-            log(f"soak ({plan.soak} AssumeRole calls against stsd, budget {plan.soak_timeout:.0f} s) …")
-            soak_result = bench.soak(stsd)
-        final_rss = {t.name: rss_kib(t.pid) for t in (stsd, moto)}
-        items = report.verdicts(plan, fixed, rate, soak_result)
+                for target in (stsd, moto):
+                    fixed[(target.name, operation)] = bench.fixed_concurrency(target, operation)
+            log(f"fixed rate ({plan.rate:.0f} req/s open loop for {plan.rate_duration:.0f} s) …")
+            for operation in OPERATIONS:
+                for target in (stsd, moto):
+                    rate[(target.name, operation)] = bench.fixed_rate(target, operation)
+            if plan.soak > 0:
+                log(f"soak ({plan.soak} AssumeRole calls against stsd, budget {plan.soak_timeout:.0f} s) …")
+                soak_result = bench.soak(stsd)
+            final_rss = {t.name: rss_kib(t.pid) for t in (stsd, moto)}
+        if plan.region_mix:
+            log(f"Region mix: AssumeRole at / vs over {len(REGION_MIX)} Regional/global endpoints (c="
+                f"{plan.concurrency}, {plan.duration:.0f} s after {plan.warmup:.0f} s warm-up), fresh stsd …")
+            region_mix = bench.region_mix()
+        if plan.audit_ab:
+            log(f"audit A/B: AssumeRole with the audit trail on vs off (c={plan.concurrency}, "
+                f"{plan.duration:.0f} s after {plan.warmup:.0f} s warm-up), two fresh stsd processes …")
+            audit_ab = bench.audit_ab()
+        items = report.verdicts(plan, fixed, rate, soak_result, region_mix, audit_ab)
         payload = {
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
             "seconds": time.time() - started,
@@ -148,15 +193,18 @@ def main(argv: list[str] | None = None) -> int:
             "fixed_concurrency": [m.as_json() for m in fixed.values()],
             "fixed_rate": [m.as_json() for m in rate.values()],
             "soak": soak_result,
+            "region_mix": report.ab_json("region-mix", region_mix),
+            "audit_ab": report.ab_json("audit-ab", audit_ab),
             "targets": [v.as_json() for v in items],
         }
     finally:
         moto.stop()
         stsd.stop()
-    report.print_report(console, plan, fixed, rate, soak_result, items, notes)
+    report.print_report(console, plan, fixed, rate, soak_result, items, notes, region_mix, audit_ab)
     report.write_json(args.output, payload)
     console.print(f"results: {args.output}  ({time.time() - started:.0f} s)")
     return 0
+
 
 
 if __name__ == "__main__":

@@ -1,16 +1,20 @@
-"""The benchmark runs: set-up and verification, fixed concurrency, fixed rate, soak, and the
-load generator's own ceiling. Each run measures one server while the other sits idle."""
+"""The benchmark runs: set-up and verification, fixed concurrency, fixed rate, soak, the load
+generator's own ceiling, and the stsd-only A/B comparisons (Region endpoint mix vs the bare
+endpoint; audit trail on vs off). Each run measures one server while the others sit idle."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from defusedxml import ElementTree
@@ -18,11 +22,27 @@ from defusedxml import ElementTree
 from bench import stats
 from bench.loadgen import ROOT, Result, Spec, run_loadgen
 from bench.procstat import rss_kib
-from bench.servers import ACCOUNT, HOST, ROLE_NAME, Target, pin
-from bench.signing import ASSUME_ROLE, GET_CALLER_IDENTITY, RESULT_MARKER, Keys, SignedPool, sign_pool
+from bench.servers import ACCOUNT, HOST, ROLE_NAME, StsdTarget, Target, create_bench_role, pin
+from bench.signing import (
+    ASSUME_ROLE,
+    GET_CALLER_IDENTITY,
+    GLOBAL,
+    PLAIN,
+    REGION_MIX,
+    RESULT_MARKER,
+    Keys,
+    SignedPool,
+    sign_pool,
+)
 from stsd.testing import free_port
 
 Log = Callable[[str], None]
+# The static server of the ceiling run checks no signature; AWS's documentation example key.
+CEILING_KEYS = Keys("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+# The Region mix's stsd maps this loopback network to a Region (``stsd serve --topology``);
+# the global endpoint, called from an address in it, serves in that Region.
+TOPOLOGY = {"networks": [{"cidr": "127.0.1.0/24", "region": "eu-north-1"}]}
+MAPPED_SOURCE = "127.0.1.1"
 
 
 @dataclass
@@ -40,6 +60,9 @@ class Plan:
     soak_timeout: float = 3600.0
     ceiling_duration: float = 3.0
     pool_size: int = 512
+    compare: bool = True  # stsd vs moto: verification, ceiling, fixed concurrency/rate, soak
+    region_mix: bool = True  # stsd: AssumeRole over Regional + global endpoints vs the bare one
+    audit_ab: bool = True  # stsd: AssumeRole with the audit trail on vs off
     quick: bool = False
 
     @classmethod
@@ -96,6 +119,7 @@ class Measurement:
     rps_per_cpu: float  # ok responses per server CPU second: capacity of one dedicated core
     loadgen_cpu: float
     all_ok: bool
+    variant: str = ""  # A/B runs: which side ("plain", "mix", "audit-on", …)
     sample_error: str = ""
     latencies: array = field(default_factory=lambda: array("I"), repr=False)
 
@@ -119,17 +143,18 @@ def _find(root: Any, name: str) -> str | None:
 
 
 class Bench:
-    def __init__(self, plan: Plan, pinning: Pinning, keys: Keys, log: Log):
+    def __init__(self, plan: Plan, pinning: Pinning, log: Log):
         self.plan = plan
         self.pinning = pinning
-        self.keys = keys
         self.log = log
+        self.keys: dict[str, Keys] = {}  # by target name: what its requests are signed with
         self.role_arn: dict[str, str] = {}
 
     # --- pools and set-up ---------------------------------------------------------------
-    def pool(self, target: Target, operation: str, size: int | None = None) -> SignedPool:
-        return sign_pool(self.keys, target.host, target.port, operation, size or self.plan.pool_size,
-                         self.role_arn.get(target.name))
+    def pool(self, target: Target, operation: str, size: int | None = None,
+             endpoints: Sequence[tuple[str, str]] = PLAIN) -> SignedPool:
+        return sign_pool(self.keys[target.name], target.host, target.port, operation,
+                         size or self.plan.pool_size, self.role_arn.get(target.name), endpoints)
 
     def spec(self, pool: SignedPool, **kwargs: Any) -> Spec:
         return Spec(host=pool.host, port=pool.port, requests=[r.decode("latin-1") for r in pool.requests],
@@ -142,10 +167,20 @@ class Bench:
             self.log(f"  {target.name}: pid {target.pid}, {threads} thread(s) pinned to CPU "
                      f"{sorted(self.pinning.server)}")
 
-    def verify(self, target: Target, operation: str) -> str:
-        """Send a few pool requests through the load generator and check the XML."""
-        result = run_loadgen(self.spec(self.pool(target, operation, 4), connections=1, count=4,
-                                       duration=30.0), timeout=60.0)
+    def start_stsd(self, target: StsdTarget) -> None:
+        """Start an extra stsd for an A/B scenario, pinned and set up like the main one."""
+        self.log(f"starting {target.name} on 127.0.0.1 …")
+        target.start()
+        self.pin_server(target)
+        self.keys[target.name] = target.admin_keys
+        self.role_arn[target.name] = create_bench_role(target, target.admin_keys)
+
+    def verify(self, target: Target, operation: str, endpoints: Sequence[tuple[str, str]] = PLAIN,
+               source: str | None = None) -> str:
+        """Send a few pool requests (one per endpoint) through the load generator and check the XML."""
+        count = max(4, len(endpoints))
+        result = run_loadgen(self.spec(self.pool(target, operation, count, endpoints), connections=1,
+                                       count=count, duration=30.0, source=source), timeout=60.0)
         if not result.all_ok or result.bad_body:
             raise RuntimeError(f"{target.name} {operation}: statuses {result.statuses}, errors "
                                f"{result.errors}:\n{result.sample_error or result.sample_ok}")
@@ -193,12 +228,14 @@ class Bench:
             sample_error=result.sample_error[:1000], latencies=latencies,
         )
 
-    def fixed_concurrency(self, target: Target, operation: str) -> Measurement:
+    def fixed_concurrency(self, target: Target, operation: str, endpoints: Sequence[tuple[str, str]] = PLAIN,
+                          variant: str = "", source: str | None = None) -> Measurement:
         plan = self.plan
-        spec = self.spec(self.pool(target, operation), connections=plan.concurrency,
-                         duration=plan.duration, warmup=plan.warmup)
+        spec = self.spec(self.pool(target, operation, endpoints=endpoints), connections=plan.concurrency,
+                         duration=plan.duration, warmup=plan.warmup, source=source)
         m = self.measure(target, spec, operation, "concurrency")
-        self.log(f"  {target.name:4} {operation:17} c={plan.concurrency}: {m.rps:8.1f} req/s  "
+        m.variant = variant
+        self.log(f"  {variant or target.name:4} {operation:17} c={plan.concurrency}: {m.rps:8.1f} req/s  "
                  f"p50 {m.latency_ms['p50']} ms  p99 {m.latency_ms['p99']} ms  "
                  f"server CPU {m.server_cpu:.0%} (other processes {m.foreign_cpu:.0%} of its core)  "
                  f"{m.rps_per_cpu:.0f} req/CPU-s  loadgen CPU {m.loadgen_cpu:.0%}"
@@ -272,6 +309,54 @@ class Bench:
             "rps_per_cpu": ok / sum(c.ok / c.rps_per_cpu for c in chunks if c.rps_per_cpu) if ok else 0.0,
         }
 
+    # --- stsd-only A/B comparisons ---------------------------------------------------------
+    def region_mix(self) -> dict[str, Measurement]:
+        """AssumeRole at the bare ``/`` (us-east-1) vs round-robin over ``/eu-west-1/``,
+        ``/eu-west-2/``, ``/ap-northeast-1/``, ``/us-east-1/`` and ``/global/``, each signed for
+        its endpoint's Region; then ``/global/`` from a source network the topology maps to
+        eu-north-1 (if the generator can bind that loopback address). One fresh stsd, started
+        with ``--topology``, serves all three."""
+        runs: dict[str, Measurement] = {}
+        with tempfile.TemporaryDirectory(prefix="stsd-bench-topology-") as tmp:
+            topology = Path(tmp) / "topology.json"
+            topology.write_text(json.dumps(TOPOLOGY))
+            target = StsdTarget("stsd-regions", extra_args=("--topology", str(topology)))
+            try:
+                self.start_stsd(target)
+                detail = self.verify(target, ASSUME_ROLE, REGION_MIX)
+                self.log(f"  {target.name} AssumeRole over {len(REGION_MIX)} endpoints 200 OK  {detail}")
+                mapped = True
+                try:
+                    self.verify(target, ASSUME_ROLE, GLOBAL, source=MAPPED_SOURCE)
+                except RuntimeError as error:
+                    mapped = False
+                    self.log(f"  /global/ from {MAPPED_SOURCE}: skipped ({str(error).splitlines()[0]})")
+                runs["plain"] = self.fixed_concurrency(target, ASSUME_ROLE, PLAIN, "plain")
+                runs["mix"] = self.fixed_concurrency(target, ASSUME_ROLE, REGION_MIX, "mix")
+                if mapped:
+                    runs["global-mapped"] = self.fixed_concurrency(target, ASSUME_ROLE, GLOBAL, "global-mapped",
+                                                                   source=MAPPED_SOURCE)
+            finally:
+                target.stop()
+        return runs
+
+    def audit_ab(self) -> dict[str, Measurement]:
+        """AssumeRole against two fresh stsd processes with the same settings, one with the
+        audit trail on (the default) and one with ``STSD_AUDIT=0``, measured one after the other."""
+        targets = {"audit-on": StsdTarget("stsd-audit-on"),
+                   "audit-off": StsdTarget("stsd-audit-off", env={"STSD_AUDIT": "0"})}
+        runs: dict[str, Measurement] = {}
+        try:
+            for target in targets.values():
+                self.start_stsd(target)
+                self.log(f"  {target.name} AssumeRole 200 OK  {self.verify(target, ASSUME_ROLE)}")
+            for variant, target in targets.items():
+                runs[variant] = self.fixed_concurrency(target, ASSUME_ROLE, variant=variant)
+        finally:
+            for target in targets.values():
+                target.stop()
+        return runs
+
     # --- the generator's own ceiling ------------------------------------------------------
     def ceiling(self) -> dict[str, Any]:
         """Drive a trivial static server (on the server core) to show the generator's headroom."""
@@ -282,7 +367,7 @@ class Bench:
         try:
             _wait_port(port)
             pool = SignedPool(GET_CALLER_IDENTITY, HOST, port,
-                              sign_pool(self.keys, HOST, port, GET_CALLER_IDENTITY, 16).requests, time.time())
+                              sign_pool(CEILING_KEYS, HOST, port, GET_CALLER_IDENTITY, 16).requests, time.time())
             spec = self.spec(pool, connections=self.plan.concurrency, duration=self.plan.ceiling_duration,
                              warmup=0.5)
             result = run_loadgen(spec)

@@ -77,10 +77,10 @@ class StsdTarget:
     """``stsd serve --workers 1`` (strict: real SigV4 verification against its own IAM),
     request quota off (see ``unthrottled_stsd``)."""
 
-    name = "stsd"
-
-    def __init__(self) -> None:
-        self.server = unthrottled_stsd(host=HOST, accounts=(ACCOUNT,))
+    def __init__(self, name: str = "stsd", env: dict[str, str] | None = None,
+                 extra_args: tuple[str, ...] = ()) -> None:
+        self.name = name
+        self.server = unthrottled_stsd(host=HOST, accounts=(ACCOUNT,), env=env or {}, extra_args=extra_args)
         self.host = HOST
         self.port = 0
 

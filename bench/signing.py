@@ -9,6 +9,7 @@ pool, so no request is ever older than a few minutes.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -26,6 +27,12 @@ ASSUME_ROLE = "AssumeRole"
 OPERATIONS = (GET_CALLER_IDENTITY, ASSUME_ROLE)
 # A 200 body must contain this (checked for every response by the load generator).
 RESULT_MARKER = {op: f"<{op}Result>".encode() for op in OPERATIONS}
+# (request path, SigV4 scope Region): the bare endpoint, signed for us-east-1.
+PLAIN = (("/", REGION),)
+# stsd's path-prefix endpoints, each signed for its own Region (``/global/``: us-east-1).
+REGION_MIX = (("/eu-west-1/", "eu-west-1"), ("/eu-west-2/", "eu-west-2"), ("/ap-northeast-1/", "ap-northeast-1"),
+              ("/us-east-1/", "us-east-1"), ("/global/", "us-east-1"))
+GLOBAL = (("/global/", "us-east-1"),)
 
 
 @dataclass(frozen=True)
@@ -59,13 +66,13 @@ def form_body(operation: str, index: int, role_arn: str | None = None) -> bytes:
     return urlencode(params).encode()
 
 
-def sign(keys: Keys, host: str, port: int, body: bytes) -> bytes:
-    """One POST / signed for ``sts`` in us-east-1, serialised as raw HTTP/1.1 bytes."""
+def sign(keys: Keys, host: str, port: int, body: bytes, path: str = "/", region: str = REGION) -> bytes:
+    """One POST to ``path`` signed for ``sts`` in ``region``, serialised as raw HTTP/1.1 bytes."""
     authority = f"{host}:{port}"
-    request = AWSRequest(method="POST", url=f"http://{authority}/", data=body,
+    request = AWSRequest(method="POST", url=f"http://{authority}{path}", data=body,
                          headers={"Content-Type": FORM})
-    SigV4Auth(Credentials(keys.access_key_id, keys.secret_access_key), "sts", REGION).add_auth(request)
-    lines = ["POST / HTTP/1.1", f"Host: {authority}", f"User-Agent: {USER_AGENT}"]
+    SigV4Auth(Credentials(keys.access_key_id, keys.secret_access_key), "sts", region).add_auth(request)
+    lines = [f"POST {path} HTTP/1.1", f"Host: {authority}", f"User-Agent: {USER_AGENT}"]
     lines += [f"{name}: {value}" for name, value in request.headers.items()
               if name.lower() not in ("host", "content-length", "user-agent")]
     lines.append(f"Content-Length: {len(body)}")
@@ -73,7 +80,9 @@ def sign(keys: Keys, host: str, port: int, body: bytes) -> bytes:
 
 
 def sign_pool(keys: Keys, host: str, port: int, operation: str, size: int,
-              role_arn: str | None = None) -> SignedPool:
-    """``size`` signed requests (AssumeRole: distinct RoleSessionNames) for one server."""
-    requests = [sign(keys, host, port, form_body(operation, i, role_arn)) for i in range(size)]
+              role_arn: str | None = None, endpoints: Sequence[tuple[str, str]] = PLAIN) -> SignedPool:
+    """``size`` signed requests (AssumeRole: distinct RoleSessionNames) for one server, going
+    round-robin over ``endpoints`` (path, Region) — by default all to ``/`` for us-east-1."""
+    requests = [sign(keys, host, port, form_body(operation, i, role_arn), *endpoints[i % len(endpoints)])
+                for i in range(size)]
     return SignedPool(operation, host, port, requests, time.time())

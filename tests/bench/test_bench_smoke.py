@@ -1,6 +1,7 @@
 """Keeps the benchmark harness from rotting: the load generator (a separate process, as in
 ``make bench``) drives a real stsd for a couple of seconds with pre-signed requests, and
-every response must be a 200 carrying the expected result element."""
+every response must be a 200 carrying the expected result element — also for the Region
+mix of path-prefix endpoints, each request signed for its endpoint's Region."""
 
 from __future__ import annotations
 
@@ -17,7 +18,15 @@ if str(ROOT) not in sys.path:
 
 from bench.loadgen import Spec, run_loadgen  # noqa: E402 - bench/ is not an installed package
 from bench.servers import ACCOUNT, create_bench_role, unthrottled_stsd  # noqa: E402
-from bench.signing import ASSUME_ROLE, GET_CALLER_IDENTITY, RESULT_MARKER, Keys, sign_pool  # noqa: E402
+from bench.signing import (  # noqa: E402
+    ASSUME_ROLE,
+    GET_CALLER_IDENTITY,
+    PLAIN,
+    REGION_MIX,
+    RESULT_MARKER,
+    Keys,
+    sign_pool,
+)
 
 
 class _Target:
@@ -35,15 +44,21 @@ def bench_server() -> StsdServer:
     server.cleanup()
 
 
+@pytest.fixture(scope="module")
+def role_arn(bench_server: StsdServer) -> str:
+    admin = bench_server.admins[ACCOUNT]
+    return create_bench_role(_Target(bench_server), Keys(admin.access_key_id, admin.secret_access_key))  # type: ignore[arg-type]
+
+
 @pytest.mark.timeout(30)
-@pytest.mark.parametrize("operation", [GET_CALLER_IDENTITY, ASSUME_ROLE])
-def test_loadgen_counts_only_200s(bench_server: StsdServer, operation: str) -> None:
+@pytest.mark.parametrize(("operation", "endpoints"), [(GET_CALLER_IDENTITY, PLAIN), (ASSUME_ROLE, PLAIN),
+                                                      (ASSUME_ROLE, REGION_MIX)], ids=["GCI", "AR", "AR-mix"])
+def test_loadgen_counts_only_200s(bench_server: StsdServer, role_arn: str, operation: str,
+                                  endpoints: tuple[tuple[str, str], ...]) -> None:
     admin = bench_server.admins[ACCOUNT]
     keys = Keys(admin.access_key_id, admin.secret_access_key)
-    role_arn = None
-    if operation == ASSUME_ROLE:
-        role_arn = create_bench_role(_Target(bench_server), keys)  # type: ignore[arg-type]
-    pool = sign_pool(keys, bench_server.host, bench_server.port, operation, 16, role_arn)
+    pool = sign_pool(keys, bench_server.host, bench_server.port, operation, 16,
+                     role_arn if operation == ASSUME_ROLE else None, endpoints)
     spec = Spec(host=pool.host, port=pool.port, requests=[r.decode("latin-1") for r in pool.requests],
                 marker=RESULT_MARKER[operation].decode(), connections=4, duration=2.0, warmup=0.2)
 
