@@ -29,7 +29,7 @@ console = Console()
 
 DataDir = typer.Option(Path(".stsd"), "--data-dir", help="Where the SQLite store and master key live.")
 Database = typer.Option(None, "--database", help="SQLAlchemy URL (default: SQLite in --data-dir).")
-AccountId = typer.Option(DEFAULT_ACCOUNT, "--account-id", help="12-digit account id.")
+AccountId = typer.Option(DEFAULT_ACCOUNT, "--account-id", "--account", help="12-digit account id.")
 RegionArg = typer.Argument(..., help="Region name, e.g. eu-west-1.")
 Json = typer.Option(False, "--json", help="Print JSON instead of a table.")
 Transition = typer.Option(5.0, "--transition-seconds", envvar="STSD_REGION_TRANSITION_SECONDS",
@@ -168,7 +168,7 @@ def quotas_set(
 
 
 @quotas_app.command("list")
-def quotas_list(account_id: str | None = typer.Option(None, "--account-id", help="Only this account."),
+def quotas_list(account_id: str | None = typer.Option(None, "--account-id", "--account", help="Only this account."),
                 as_json: bool = Json, data_dir: Path = DataDir, database: str | None = Database) -> None:
     """Show the quota overrides (accounts without one use the server's --quota-rate/--quota-burst)."""
     with _rules(data_dir, database) as (rules, runtime):
