@@ -10,9 +10,12 @@ Region in the credential scope is accepted; the service name must match.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import anyio
 
 from stsd.auth import sigv4
 from stsd.auth.authenticate import RawRequest, authenticate
@@ -106,3 +109,14 @@ def denial(ctx: RequestContext, action: str, resource: str, *, resource_account:
 
 def denied_message(caller: Principal, action: str, resource: str, explanation: str) -> str:
     return f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource} {explanation}"
+
+
+async def dispatch(runtime: Any, request: Any, handle: Callable[[HttpRequest], Any]) -> Any:
+    """Read a JSON API request (bounded like the Query API: 413 above the limit) and run its
+    synchronous handler — which authenticates and may write the store — in a worker thread."""
+    from starlette.responses import Response
+
+    body = await request.body()
+    if len(body) > runtime.settings.max_body_bytes:
+        return Response(status_code=413)
+    return await anyio.to_thread.run_sync(handle, HttpRequest.from_scope(request.scope, body))

@@ -54,7 +54,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -200,11 +199,7 @@ class AdminApi:
                 Route("/admin/{rest:path}", self.endpoint, methods=methods)]
 
     async def endpoint(self, request: Request) -> Response:
-        body = await request.body()
-        if len(body) > self.runtime.settings.max_body_bytes:
-            return Response(status_code=413)
-        http = signed.HttpRequest.from_scope(request.scope, body)
-        return await anyio.to_thread.run_sync(self.handle, http)
+        return await signed.dispatch(self.runtime, request, self.handle)
 
     def handle(self, request: signed.HttpRequest) -> Response:
         request_id = str(uuid.uuid4())

@@ -19,7 +19,6 @@ import logging
 import uuid
 from typing import Any
 
-import anyio
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
@@ -97,9 +96,7 @@ class AuditApi:
                                  lambda f: {"GlobalEndpointUsage": [u.as_dict() for u in self.store.global_usage(f)]})
 
     async def _serve(self, request: Request, name: str, answer: Any) -> Response:
-        body = await request.body()
-        http = signed.HttpRequest.from_scope(request.scope, body)
-        return await anyio.to_thread.run_sync(self._handle, http, name, answer)
+        return await signed.dispatch(self.runtime, request, lambda http: self._handle(http, name, answer))
 
     def _handle(self, http: signed.HttpRequest, name: str, answer: Any) -> Response:
         request_id = str(uuid.uuid4())
