@@ -168,3 +168,42 @@ def test_account_summary_counts_devices(server):
     assert after["MFADevices"] == before["MFADevices"] + 1
     assert after["MFADevicesInUse"] == before["MFADevicesInUse"] + 1
     assert after["Users"] == before["Users"] + 1
+
+
+def test_deactivate_then_delete_lets_the_user_go(iam_a):
+    """A user with MFA can be deleted once the device is deactivated and deleted, as on AWS."""
+    user = unique("leaver")
+    iam_a.create_user(UserName=user)
+    device = new_device(iam_a)
+    serial = device["SerialNumber"]
+    enable(iam_a, user, device)
+    expect_error(iam_a.delete_user, "DeleteConflict", 409, "Cannot delete entity, must delete MFA device first.",
+                 UserName=user)
+    expect_error(iam_a.delete_virtual_mfa_device, "DeleteConflict", 409, "MFA device is still in use.",
+                 SerialNumber=serial)
+    other = unique("other")
+    iam_a.create_user(UserName=other)
+    expect_error(iam_a.deactivate_mfa_device, "NoSuchEntity", 404,
+                 f"MFA Device with serial number {serial} doesn't exist.", UserName=other, SerialNumber=serial)
+    # Nothing changed by the refusals:
+    assert [d["SerialNumber"] for d in iam_a.list_mfa_devices(UserName=user)["MFADevices"]] == [serial]
+
+    iam_a.deactivate_mfa_device(UserName=user, SerialNumber=serial)
+    assert iam_a.list_mfa_devices(UserName=user)["MFADevices"] == []
+    iam_a.delete_virtual_mfa_device(SerialNumber=serial)
+    expect_error(iam_a.delete_virtual_mfa_device, "NoSuchEntity", 404,
+                 f"VirtualMFADevice with serial number {serial} doesn't exist.", SerialNumber=serial)
+    iam_a.delete_user(UserName=user)
+    expect_error(iam_a.get_user, "NoSuchEntity", 404, no_such_user(user), UserName=user)
+
+
+def test_a_deactivated_device_can_be_enabled_again(iam_a):
+    user = unique("again")
+    iam_a.create_user(UserName=user)
+    device = new_device(iam_a)
+    enable(iam_a, user, device)
+    iam_a.deactivate_mfa_device(UserName=user, SerialNumber=device["SerialNumber"])
+    iam_a.create_user(UserName=user + "-2")
+    step = enable(iam_a, user + "-2", device)
+    assert step > 0
+    assert [d["UserName"] for d in iam_a.list_mfa_devices(UserName=user + "-2")["MFADevices"]] == [user + "-2"]

@@ -387,6 +387,25 @@ class IamStore:
             device.enabled_at = now()
             device.last_step = step
 
+    def deactivate_mfa(self, account_id: str, user_name: str, serial: str) -> None:
+        """Detach a device from its user (the device itself stays, unassigned)."""
+        with self._tx(account_id) as s:
+            user = self._user(s, account_id, user_name)
+            device = s.get(models.MfaDevice, serial)
+            if device is None or device.account_id != account_id or (device.user_name or "").lower() != user.name_key:
+                raise NoSuchEntity(f"MFA Device with serial number {serial} doesn't exist.")
+            device.user_name = None
+            device.enabled_at = None
+
+    def delete_virtual_mfa(self, account_id: str, serial: str) -> None:
+        with self._tx(account_id) as s:
+            device = s.get(models.MfaDevice, serial)
+            if device is None or device.account_id != account_id:
+                raise NoSuchEntity(f"VirtualMFADevice with serial number {serial} doesn't exist.")
+            if device.user_name is not None:
+                raise DeleteConflict("MFA device is still in use.")
+            s.delete(device)
+
     def consume_mfa_step(self, serial: str, step: int) -> bool:
         """Record a TOTP time-step as used; False when it (or a later one) was used already.
 

@@ -56,9 +56,24 @@ def list_mfa_devices(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     return [("MFADevices", Members(rows)), ("IsTruncated", False)]
 
 
+def deactivate_mfa_device(ctx: RequestContext, params: dict[str, Any]) -> None:
+    name, serial = params["UserName"], params["SerialNumber"]
+    account = api.authorize(ctx, "iam:DeactivateMFADevice", *api.target(ctx, "user", name))
+    api.require_user(account, name)
+    ctx.runtime.iam.deactivate_mfa(account.id, name, serial)
+
+
+def delete_virtual_mfa_device(ctx: RequestContext, params: dict[str, Any]) -> None:
+    serial = params["SerialNumber"]
+    api.authorize(ctx, "iam:DeleteVirtualMFADevice", serial)
+    ctx.runtime.iam.delete_virtual_mfa(ctx.caller().account, serial)
+
+
 ACTIONS = (
     api.action("CreateVirtualMFADevice", (api.path(), DEVICE_NAME, api.TAGS), create_virtual_mfa_device,
                write=True),
     api.action("EnableMFADevice", (api.user_name(), SERIAL, CODE1, CODE2), enable_mfa_device, write=True),
     api.action("ListMFADevices", (api.user_name(False), api.marker(), api.max_items()), list_mfa_devices),
+    api.action("DeactivateMFADevice", (api.user_name(), SERIAL), deactivate_mfa_device, write=True),
+    api.action("DeleteVirtualMFADevice", (SERIAL,), delete_virtual_mfa_device, write=True),
 )
