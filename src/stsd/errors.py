@@ -54,8 +54,6 @@ InvalidAction = ErrorSpec("InvalidAction", 400)
 MalformedInput = ErrorSpec("MalformedInput", 400)
 ValidationError = ErrorSpec("ValidationError", 400)
 InvalidParameterValue = ErrorSpec("InvalidParameterValue", 400)
-InvalidParameterCombination = ErrorSpec("InvalidParameterCombination", 400)
-MissingParameter = ErrorSpec("MissingParameter", 400)
 InternalFailure = ErrorSpec("InternalFailure", 500, "Receiver")
 ServiceUnavailable = ErrorSpec("ServiceUnavailable", 503, "Receiver")
 Throttling = ErrorSpec("Throttling", 400)
@@ -94,8 +92,6 @@ DeleteConflict = ErrorSpec("DeleteConflict", 409)
 LimitExceeded = ErrorSpec("LimitExceeded", 409)
 InvalidAuthenticationCode = ErrorSpec("InvalidAuthenticationCode", 403)
 ServiceFailure = ErrorSpec("ServiceFailure", 500, "Receiver")
-UnmodifiableEntity = ErrorSpec("UnmodifiableEntity", 400)
-MalformedIamPolicyDocument = MalformedPolicyDocument  # IAM uses the same wire code
 
 # --- Account API (REST-JSON) ----------------------------------------------------------
 ValidationException = ErrorSpec("ValidationException", 400)
@@ -115,6 +111,5 @@ MSG_SIGNATURE_MISMATCH = (
 MSG_INVALID_TOKEN = "The security token included in the request is invalid."
 MSG_IAM_INVALID_TOKEN = "The security token included in the request is invalid"  # IAM's: no period
 MSG_EXPIRED_TOKEN = "The security token included in the request is expired"
-MSG_UNKNOWN_KEY = "The security token included in the request is invalid."
 MSG_SCOPE_REGION = "Credential should be scoped to a valid region. "
 MSG_RATE_EXCEEDED = "Rate exceeded"

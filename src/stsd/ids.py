@@ -56,8 +56,7 @@ def account_from_access_key_id(access_key_id: str) -> str | None:
 
 def new_unique_id(prefix: str) -> str:
     """AIDA…/AROA…/ANPA…: 21 characters, upper-case letters and digits, like IAM's."""
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-    return prefix + "".join(secrets.choice(alphabet) for _ in range(17))
+    return prefix + "".join(secrets.choice(_B32) for _ in range(17))
 
 
 def new_secret_access_key() -> str:

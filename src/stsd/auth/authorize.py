@@ -14,7 +14,7 @@ from typing import Any
 from stsd.auth import principal as p
 from stsd.policy import AuthzResult, Policy, PolicyKind, PrincipalRef, Request, authorize, parse_policy
 from stsd.server.context import RequestContext
-from stsd.store.directory import AccountView, RoleView, UserView
+from stsd.store.directory import RoleView, UserView
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +145,6 @@ def authorize_identity(
         same_account=same_account,
         resource_required=resource_required,
     )
-
-
-def account_of(ctx: RequestContext, account_id: str) -> AccountView | None:
-    return ctx.runtime.directory.account(account_id)
 
 
 ROOT_ALLOW_ALL = parse_policy(

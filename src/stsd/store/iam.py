@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from stsd import ids
@@ -475,5 +474,3 @@ class IamStore:
             )
         ) or 0
 
-
-__all__ = ["ACCESS_KEYS_PER_USER", "IamStore", "IntegrityError", "now"]
