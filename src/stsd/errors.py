@@ -92,6 +92,7 @@ DeleteConflict = ErrorSpec("DeleteConflict", 409)
 LimitExceeded = ErrorSpec("LimitExceeded", 409)
 InvalidAuthenticationCode = ErrorSpec("InvalidAuthenticationCode", 403)
 ServiceFailure = ErrorSpec("ServiceFailure", 500, "Receiver")
+InvalidInput = ErrorSpec("InvalidInput", 400)
 
 # --- Account API (REST-JSON) ----------------------------------------------------------
 ValidationException = ErrorSpec("ValidationException", 400)

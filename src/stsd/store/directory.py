@@ -100,6 +100,19 @@ class MfaView:
 
 
 @dataclass(frozen=True, slots=True)
+class OidcProviderView:
+    """An IAM OpenID Connect provider. ``url`` is the issuer without ``https://``."""
+
+    arn: str
+    account: str
+    url: str
+    client_ids: tuple[str, ...]
+    thumbprints: tuple[str, ...]
+    created_at: datetime
+    tags: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class AccountView:
     id: str
     partition: str
@@ -113,6 +126,7 @@ class AccountView:
     mfa_devices: dict[str, MfaView] = field(default_factory=dict)  # serial → device
     regions: dict[str, RegionRow] = field(default_factory=dict)  # Region → state differing from default
     quotas: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)  # (Region, type) → rate, burst
+    oidc_providers: dict[str, OidcProviderView] = field(default_factory=dict)  # url (no https://) → provider
 
     def region_status(self, region: str, now: datetime) -> RegionStatus:
         return region_status(region, self.regions.get(region), now)
@@ -122,6 +136,10 @@ class AccountView:
 
     def role(self, name: str) -> RoleView | None:
         return self.roles.get(name.lower())
+
+    def oidc_provider(self, url: str) -> OidcProviderView | None:
+        """The provider for an issuer (``https://`` stripped; matched exactly, as IAM does)."""
+        return self.oidc_providers.get(url)
 
     def user_keys(self, user_name: str | None) -> list[KeyView]:
         wanted = None if user_name is None else user_name.lower()
@@ -343,6 +361,22 @@ class Directory:
                     (q.region, q.endpoint_type): (q.rate, q.burst)
                     for q in session.scalars(
                         select(models.QuotaOverride).where(models.QuotaOverride.account_id == account_id)
+                    )
+                },
+                oidc_providers={
+                    o.url: OidcProviderView(
+                        arn=ids.iam_arn(account.partition, account_id, f"oidc-provider/{o.url}"),
+                        account=account_id,
+                        url=o.url,
+                        client_ids=tuple(o.client_ids or ()),
+                        thumbprints=tuple(o.thumbprints or ()),
+                        created_at=utc(o.created_at),
+                        tags=_tags(o.tags),
+                    )
+                    for o in session.scalars(
+                        select(models.OidcProvider)
+                        .where(models.OidcProvider.account_id == account_id)
+                        .order_by(models.OidcProvider.pk)
                     )
                 },
             )

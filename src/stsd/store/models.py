@@ -137,6 +137,22 @@ class MfaDevice(Base):
     last_step: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class OidcProvider(Base):
+    """An IAM OpenID Connect identity provider. ``url`` is the issuer without ``https://``
+    (host and optional path), which is also what its ARN ends with; it is unique per account
+    and compared exactly (IAM does not normalise it)."""
+
+    __tablename__ = "oidc_providers"
+    __table_args__ = (UniqueConstraint("account_id", "url"),)
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    url: Mapped[str] = mapped_column(String(255))
+    client_ids: Mapped[list] = mapped_column(JSON, default=list)  # in the order they were added
+    thumbprints: Mapped[list] = mapped_column(JSON, default=list)  # lower-case hex SHA-1, as given
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class SigningKey(Base):
     __tablename__ = "signing_keys"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)  # key id carried in tokens
