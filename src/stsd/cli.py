@@ -74,10 +74,15 @@ def serve(
     redis_url: str | None = typer.Option(None, "--redis", help="Redis URL to share quotas between workers/nodes."),
     region_transition_seconds: float = typer.Option(5.0, "--region-transition-seconds",
                                                     help="How long opt-in Regions stay ENABLING/DISABLING."),
+    oidc_ca_file: Path | None = typer.Option(None, "--oidc-ca-file", envvar="STSD_OIDC_CA_FILE",
+                                             help="PEM file of CA certificates to trust, besides the system's, "
+                                                  "when fetching OIDC identity providers' keys."),
 ) -> None:
     """Run the STS/IAM endpoint (SQLite in ./.stsd by default)."""
     if (tls_cert is None) != (tls_key is None):
         raise typer.BadParameter("--tls-cert and --tls-key go together", param_hint="--tls-cert")
+    if oidc_ca_file is not None:
+        oidc_ca_file = _check_ca_file(oidc_ca_file)
     import uvicorn
 
     from stsd.bootstrap import first_start
@@ -111,6 +116,7 @@ def serve(
         "REDIS": redis_url or "",
         "WORKERS": str(workers),
         "REGION_TRANSITION_SECONDS": str(region_transition_seconds),
+        "OIDC_CA_FILE": str(oidc_ca_file) if oidc_ca_file else "",
     }
     for name, value in env.items():
         os.environ[ENV_PREFIX + name] = value
@@ -129,6 +135,18 @@ def serve(
         ssl_certfile=str(tls_cert) if tls_cert else None,
         ssl_keyfile=str(tls_key) if tls_key else None,
     )
+
+
+def _check_ca_file(path: Path) -> Path:
+    """Fail fast on a CA file the TLS library cannot load; the absolute path for the workers."""
+    import ssl
+
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=str(path))
+    except (OSError, ssl.SSLError) as error:
+        raise typer.BadParameter(f"cannot load CA certificates from {path}: {error}",
+                                 param_hint="--oidc-ca-file") from None
+    return path.resolve()
 
 
 @app.command()

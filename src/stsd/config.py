@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_ACCOUNT = "123456789012"
+OIDC_CA_FILE_ENV = "STSD_OIDC_CA_FILE"
+
+
+def _oidc_ca_file_from_env() -> Path | None:
+    value = os.environ.get(OIDC_CA_FILE_ENV)
+    return Path(value) if value else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +36,9 @@ class Settings:
     audit_queue_size: int = 20_000  # calls waiting for the writer (~5 KB each); newer ones are dropped beyond
     audit_files: bool = True  # also deliver S3-layout files (AWSLogs/<account>/CloudTrail/<region>/…)
     audit_dir: Path | None = None  # root of those files (default: <data_dir>/cloudtrail)
+    # PEM CA certificates trusted, besides the system's, when fetching OIDC issuers' keys
+    # (AssumeRoleWithWebIdentity); ``stsd serve --oidc-ca-file`` or STSD_OIDC_CA_FILE.
+    oidc_ca_file: Path | None = field(default_factory=_oidc_ca_file_from_env)
 
     def resolved_database_url(self) -> str:
         from stsd.store.db import sqlite_url
