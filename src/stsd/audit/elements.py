@@ -23,8 +23,11 @@ HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
 # Request members whose values are credentials (one-time codes, passwords, federation tokens).
 SENSITIVE_PARAMS = frozenset({
     "TokenCode", "AuthenticationCode1", "AuthenticationCode2", "Password", "NewPassword", "OldPassword",
-    "SAMLAssertion", "WebIdentityToken", "ClientSecret", "SubjectToken",
+    "SAMLAssertion", "ClientSecret", "SubjectToken",
 })
+# Request members CloudTrail leaves out altogether (AssumeRoleWithWebIdentity's records show
+# roleArn, roleSessionName, durationSeconds... but no trace of the token).
+OMITTED_PARAMS = frozenset({"WebIdentityToken"})
 # Response members that are secrets: never written, not even masked.
 SECRET_RESULTS = frozenset({"SecretAccessKey", "Base32StringSeed", "QRCodePNG", "Password", "PrivateKey"})
 
@@ -73,6 +76,8 @@ def request_parameters(specs: Sequence[Param], raw: Mapping[str, str] | None) ->
     out: dict[str, Any] = {}
     structured: dict[str, dict[str, str]] | None = None
     for spec in specs:
+        if spec.name in OMITTED_PARAMS:
+            continue
         if isinstance(spec, Str):
             if spec.name in raw:
                 out[spec.member] = _scalar(spec, raw[spec.name])

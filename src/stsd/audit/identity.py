@@ -14,6 +14,10 @@ from stsd.audit.timefmt import iso
 from stsd.auth import principal as p
 
 TYPES = {p.USER: "IAMUser", p.ASSUMED_ROLE: "AssumedRole", p.ROOT: "Root", p.FEDERATED_USER: "FederatedUser"}
+# The caller of AssumeRoleWithWebIdentity once its token checked out: a Principal of this kind
+# carries the provider's ARN as ``arn``, ``<provider>:<aud>:<sub>`` as ``user_id`` and the
+# subject as ``name`` (it only ever exists for that one call's audit record).
+WEB_IDENTITY_USER = "web-identity-user"
 
 
 def _attributes(principal: p.Principal) -> dict[str, str]:
@@ -39,7 +43,20 @@ def _issuer(principal: p.Principal) -> dict[str, str]:
     return {}
 
 
+def web_identity_user(principal: p.Principal) -> dict[str, Any]:
+    """CloudTrail's ``WebIdentityUser`` (IAM User Guide, "Logging IAM and AWS STS API calls with
+    AWS CloudTrail", AssumeRoleWithWebIdentity example): no ARN, account or access key."""
+    return {
+        "type": "WebIdentityUser",
+        "principalId": principal.user_id,
+        "userName": principal.name,
+        "identityProvider": principal.arn,
+    }
+
+
 def user_identity(principal: p.Principal) -> dict[str, Any]:
+    if principal.kind == WEB_IDENTITY_USER:
+        return web_identity_user(principal)
     out: dict[str, Any] = {
         "type": TYPES[principal.kind],
         "principalId": principal.user_id,
