@@ -1,22 +1,18 @@
-"""Units of the audit trail: user-agent parsing and remedies, time formats, element conversion,
-the writer's queue and sink failures, and the cost of ``submit`` on the request path."""
+"""Units of the audit trail: user-agent parsing and remedies, time formats, element conversion.
+(The queue, the writer process and the request path's cost: test_writer.py.)"""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from stsd.audit import metrics
 from stsd.audit.elements import HIDDEN, request_parameters, response_elements
 from stsd.audit.fields import endpoint_details
-from stsd.audit.record import Call
 from stsd.audit.remedies import remedy_for
 from stsd.audit.timefmt import human, iso
 from stsd.audit.useragent import parse_user_agent
-from stsd.audit.writer import AuditTrail
 from stsd.protocol.params import Int, Str, StrList, StructList
 from stsd.protocol.render import Members
 
@@ -143,101 +139,3 @@ def test_endpoint_details_of_records_from_before_2025():
     modern = sts("sts.amazonaws.com", "us-east-1")
     modern["additionalEventData"] = {"RequestDetails": {"endpointType": "global", "awsServingRegion": "eu-north-1"}}
     assert endpoint_details(modern) == ("global", "eu-north-1")
-
-
-# --- the writer -------------------------------------------------------------------------------------------
-
-
-class _Directory:
-    def known_accounts(self) -> list[str]:
-        return ["123456789012"]
-
-    def account(self, account_id: str) -> None:
-        raise AssertionError("the writer must not load account snapshots (it would race IAM writes)")
-
-
-class _Sink:
-    def __init__(self, name: str, fail: bool = False):
-        self.name, self.fail, self.got = name, fail, []
-
-    def write(self, records: list[dict[str, Any]], encoded: list[bytes]) -> int:
-        if self.fail:
-            raise OSError(28, "No space left on device")
-        self.got.extend(records)
-        return 0
-
-
-def _call(name: str = "GetCallerIdentity") -> Call:
-    return Call(event_source="sts.amazonaws.com", event_name=name, read_only=True,
-                time=datetime(2025, 2, 12, 22, 16, 48, tzinfo=UTC), aws_region="us-east-1", source_ip="192.0.2.1",
-                user_agent="ua", host="sts.amazonaws.com", request_id="rid", principal=None,
-                access_key_id="AKIA", request_details={"awsServingRegion": "eu-north-1", "endpointType": "global"})
-
-
-def _count(reason: str) -> float:
-    return metrics.DROPPED.labels(reason)._value.get()
-
-
-def test_full_queue_drops_newest_and_counts():
-    sink = _Sink("store")
-    trail = AuditTrail(_Directory(), [sink], max_queue=3)  # type: ignore[arg-type]
-    before = _count("queue_full")
-    for name in ("A", "B", "C", "D", "E"):
-        trail.submit(_call(name))
-    assert _count("queue_full") - before == 2
-    assert trail.flush() == 3
-    assert [r["eventName"] for r in sink.got] == ["A", "B", "C"]
-    record = sink.got[0]
-    assert record["userIdentity"] == {"type": "Unknown", "accessKeyId": "AKIA"}
-    assert record["additionalEventData"] == {"RequestDetails": {"awsServingRegion": "eu-north-1",
-                                                                "endpointType": "global"}}
-
-
-def test_broken_sink_loses_its_batch_only():
-    good, bad = _Sink("file"), _Sink("store", fail=True)
-    trail = AuditTrail(_Directory(), [bad, good])  # type: ignore[arg-type]
-    before = _count("store_error")
-    for _ in range(4):
-        trail.submit(_call())
-    assert trail.flush() == 4
-    assert _count("store_error") - before == 4
-    assert len(good.got) == 4
-    bad.fail = False
-    trail.submit(_call())
-    trail.flush()
-    assert len(bad.got) == 1 and len(good.got) == 5
-
-
-def test_writer_thread_flushes_on_its_interval_and_on_close():
-    sink = _Sink("store")
-    trail = AuditTrail(_Directory(), [sink], flush_seconds=0.05)  # type: ignore[arg-type]
-    trail.start()
-    trail.submit(_call())
-    deadline = time.monotonic() + 5
-    while not sink.got and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert len(sink.got) == 1
-    slow = AuditTrail(_Directory(), [sink], flush_seconds=3600)  # type: ignore[arg-type]
-    slow.start()
-    time.sleep(0.05)
-    for _ in range(10):
-        slow.submit(_call())
-    slow.close()
-    assert len(sink.got) == 11
-    trail.close()
-
-
-def test_submit_cost():
-    """The request path's whole audit cost: one bounded append. Reported in the log (-s)."""
-    trail = AuditTrail(_Directory(), [], max_queue=10_000_000)  # type: ignore[arg-type]
-    item = _call()
-    rounds = 200_000
-    best = float("inf")
-    for _ in range(5):
-        started = time.perf_counter()
-        for _ in range(rounds):
-            trail.submit(item)
-        best = min(best, (time.perf_counter() - started) / rounds)
-        trail._queue.clear()
-    print(f"\nsubmit(): {best * 1e9:.0f} ns per call (best of 5 x {rounds})")
-    assert best < 5e-6

@@ -1,7 +1,8 @@
 """CloudTrail records: from a finished pipeline ``Outcome`` (or an admin call) to the JSON
 objects AWS writes, in AWS's field order (aws-sts-behaviour.md §4).
 
-Runs on the writer thread: the request path only queued the Outcome.
+Runs in the audit writer process (:mod:`stsd.audit.worker`): the server process only reduced
+the Outcome to primitives (:mod:`stsd.audit.wire`).
 """
 
 from __future__ import annotations
@@ -11,17 +12,12 @@ import random
 from collections.abc import Container
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from stsd import ids
-from stsd.audit import elements
 from stsd.audit.identity import account_view, unknown_identity, user_identity
 from stsd.audit.timefmt import iso
 from stsd.auth.principal import Principal
-
-if TYPE_CHECKING:
-    from stsd.server.pipeline import Outcome
-    from stsd.store.directory import Directory
 
 EVENT_VERSION = "1.11"
 STS_SOURCE = "sts.amazonaws.com"
@@ -78,60 +74,70 @@ def _role_resource(role_arn: Any) -> list[dict[str, str]] | None:
     return [{"accountId": parts[3], "type": "AWS::IAM::Role", "ARN": role_arn}]
 
 
-def from_outcome(outcome: Outcome) -> Call:
-    ctx, action = outcome.context, outcome.action
-    assert ctx is not None and action is not None
-    sts = action.service.name == "sts"
-    error = outcome.error
-    params = elements.request_parameters(action.params, outcome.params)
-    if error is not None or (sts and action.name in _NO_RESPONSE) or (not sts and action.read_only):
-        response = None
-    else:
-        response = elements.response_elements(outcome.result)
-    resources = ctx.audit.get("resources")
-    if resources is None and action.name == "AssumeRole" and params:
-        resources = _role_resource(params.get("roleArn"))
+def responds(sts: bool, action_name: str, read_only: bool, failed: bool) -> bool:
+    """Whether CloudTrail records the call's ``responseElements`` (decided where the result is
+    reduced to them: in the server process, so the result's secrets never leave it)."""
+    return not (failed or (sts and action_name in _NO_RESPONSE) or (not sts and read_only))
+
+
+def extended_request_id(headers: list[tuple[bytes, bytes]]) -> str | None:
+    for name, value in headers:
+        if name == _EXTENDED_ID:
+            return value.decode()
+    return None
+
+
+def action_call(*, sts: bool, action_name: str, read_only: bool, time: datetime, endpoint_region: str,
+                endpoint_type: str, serving_region: str, source_ip: str, user_agent: str, host: str,
+                request_id: str, principal: Principal | None, access_key_id: str | None,
+                request_parameters: dict[str, Any] | None, response_elements: dict[str, Any] | None,
+                error_code: str | None, error_message: str | None, audit: dict[str, Any] | None,
+                extended_request_id: str | None) -> Call:
+    """The Call of a Query-API request that reached an action (see :mod:`stsd.audit.wire` for
+    how the pipeline's Outcome is reduced to these arguments)."""
+    resources = (audit or {}).get("resources")
+    if resources is None and action_name == "AssumeRole" and request_parameters:
+        resources = _role_resource(request_parameters.get("roleArn"))
     call = Call(
         event_source=STS_SOURCE if sts else IAM_SOURCE,
-        event_name=action.name,
-        read_only=action.read_only,
-        time=ctx.now,
+        event_name=action_name,
+        read_only=read_only,
+        time=time,
         # The global endpoint is recorded in us-east-1 whichever Region served it.
-        aws_region=ctx.endpoint.region if sts else IAM_REGION,
-        source_ip=ctx.source_ip,
-        user_agent=ctx.user_agent,
-        host=ctx.host,
-        request_id=ctx.request_id,
-        principal=ctx.principal,
-        access_key_id=outcome.access_key_id,
-        request_parameters=params,
-        response_elements=response,
-        error_code=error.trail_code if error is not None else None,
-        error_message=error.message if error is not None else None,
+        aws_region=endpoint_region if sts else IAM_REGION,
+        source_ip=source_ip,
+        user_agent=user_agent,
+        host=host,
+        request_id=request_id,
+        principal=principal,
+        access_key_id=access_key_id,
+        request_parameters=request_parameters,
+        response_elements=response_elements,
+        error_code=error_code,
+        error_message=error_message,
         resources=resources,
     )
     if sts:
-        call.request_details = {"awsServingRegion": ctx.serving_region, "endpointType": ctx.endpoint.endpoint_type}
-        for name, value in outcome.headers:
-            if name == _EXTENDED_ID:
-                call.extended_request_id = value.decode()
+        call.request_details = {"awsServingRegion": serving_region, "endpointType": endpoint_type}
+        call.extended_request_id = extended_request_id
     return call
 
 
+class AccountSource(Protocol):
+    def known_accounts(self) -> list[str]: ...
+
+
 class KnownAccounts:
-    """The ids of the accounts that exist, read once per batch when first needed.
+    """The ids of the accounts that exist, read once per batch when first needed (a record
+    names an account only if it exists: a forged key id must not create a trail)."""
 
-    Deliberately not ``Directory.account``: that loads and caches account snapshots, and a
-    load from the writer thread racing an IAM write could cache a stale one for the request
-    path."""
-
-    def __init__(self, directory: Directory):
-        self._directory = directory
+    def __init__(self, source: AccountSource):
+        self._source = source
         self._ids: frozenset[str] | None = None
 
     def __contains__(self, account: object) -> bool:
         if self._ids is None:
-            self._ids = frozenset(self._directory.known_accounts())
+            self._ids = frozenset(self._source.known_accounts())
         return account in self._ids
 
 

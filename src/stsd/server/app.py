@@ -66,13 +66,13 @@ class StsdApp:
         gc.freeze()
         audit = self.runtime.audit
         if audit is not None:
-            audit.start()  # the audit trail's background writer
+            audit.start()  # the audit trail's writer process and its send timer
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(self._poll_control_plane)
             yield
             tasks.cancel_scope.cancel()
         if audit is not None:  # shutdown (SIGTERM/SIGINT): deliver every queued record
-            await anyio.to_thread.run_sync(audit.close)
+            await audit.aclose()
         self.runtime.close()
 
     async def _poll_control_plane(self) -> None:

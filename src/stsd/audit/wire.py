@@ -1,0 +1,161 @@
+"""What crosses the pipe from a server worker to its audit writer process, and back.
+
+A finished call is reduced, in the server process, to a tuple of primitives (str, int, float,
+bool, None, lists and dicts of them) — :func:`capture` — and rebuilt into a
+:class:`~stsd.audit.record.Call` in the writer process — :func:`restore`. The reduction keeps
+exactly what the record needs:
+
+- the principal as its plain fields, its session claims *without* the session's secret key,
+  and the user/role behind it as (id, account, name, path, arn);
+- the action's result already reduced to CloudTrail's ``responseElements``
+  (:func:`stsd.audit.elements.response_elements`: no ``SecretAccessKey``, no MFA seed; the
+  session token stays, as today's records and AWS's have it), so secrets never leave the
+  server process;
+- the query parameters already reduced to ``requestParameters``
+  (:func:`stsd.audit.elements.request_parameters`: one-time codes, passwords and federation
+  tokens masked or left out), for the same reason.
+
+Messages are JSON lines (orjson): the server sends ``["config", {...}]`` once, then
+``["batch", seq, [item, …]]`` (``seq`` > 0 asks for delivery now and an acknowledgement); the
+writer answers ``["report", acked_seq, consumed, built, {sink: delivered}, {reason: dropped}]``
+after each delivery (``consumed``: calls handled so far, in all; the rest: this delivery's
+counts). JSON, not pickle or marshal: plain data, safe to parse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, cast
+
+import orjson
+
+from stsd.audit import elements
+from stsd.audit.record import Call, action_call, extended_request_id, responds
+from stsd.auth.principal import Principal
+from stsd.tokens.claims import SessionClaims
+
+if TYPE_CHECKING:
+    from stsd.server.pipeline import Outcome
+
+OUTCOME = 0  # a Query-API call that reached an action
+CALL = 1  # a ready-made Call (the /admin/audit routes)
+
+_PRINCIPAL = attrgetter("kind", "account", "partition", "arn", "user_id", "access_key_id", "name", "token_version")
+# Every claim but the secret key, so the records of future session kinds need no change here.
+_CLAIM_NAMES = tuple(f.name for f in fields(SessionClaims) if f.name != "secret")
+_CLAIMS = attrgetter(*_CLAIM_NAMES)
+_VIEW = attrgetter("id", "account", "name", "path", "arn")
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """Stands in for the directory's UserView/RoleView behind a principal: the fields records use."""
+
+    id: str
+    account: str
+    name: str
+    path: str
+    arn: str
+
+
+# --- server side --------------------------------------------------------------------------------
+
+
+def _principal(principal: Principal | None) -> list[Any] | None:
+    if principal is None:
+        return None
+    session, user, role = principal.session, principal.user, principal.role
+    return [_PRINCIPAL(principal), _CLAIMS(session) if session is not None else None,
+            _VIEW(user) if user is not None else None, _VIEW(role) if role is not None else None]
+
+
+def capture(item: Outcome | Call) -> tuple[Any, ...]:
+    """The call as primitives (server process; runs on the event loop, once per call)."""
+    if isinstance(item, Call):
+        return (CALL, item.event_source, item.event_name, item.read_only, item.time.timestamp(), item.aws_region,
+                item.source_ip, item.user_agent, item.host, item.request_id, _principal(item.principal),
+                item.access_key_id, item.request_parameters, item.response_elements, item.error_code,
+                item.error_message, item.resources, item.request_details, item.extended_request_id)
+    ctx, action, error = item.context, item.action, item.error
+    assert ctx is not None and action is not None
+    sts = action.service.name == "sts"
+    response = (elements.response_elements(item.result)
+                if responds(sts, action.name, action.read_only, error is not None) else None)
+    return (OUTCOME, action.service.name, action.name, action.read_only, ctx.now.timestamp(),
+            ctx.endpoint.region, ctx.endpoint.endpoint_type, ctx.serving_region, ctx.source_ip, ctx.user_agent,
+            ctx.host, ctx.request_id, _principal(ctx.principal), item.access_key_id,
+            elements.request_parameters(action.params, item.params), response,
+            error.trail_code if error is not None else None, error.message if error is not None else None,
+            ctx.audit or None, extended_request_id(item.headers) if sts else None)
+
+
+def batch_line(seq: int, items: Sequence[tuple[Any, ...]]) -> bytes:
+    return orjson.dumps(["batch", seq, items]) + b"\n"
+
+
+def config_line(config: dict[str, Any]) -> bytes:
+    return orjson.dumps(["config", config]) + b"\n"
+
+
+def report_line(acked: int, consumed: int, built: int, delivered: dict[str, int], dropped: dict[str, int]) -> bytes:
+    return orjson.dumps(["report", acked, consumed, built, delivered, dropped]) + b"\n"
+
+
+class Lines:
+    """Splits a byte stream into messages (one JSON document per line)."""
+
+    def __init__(self) -> None:
+        self._partial = b""
+
+    def feed(self, chunk: bytes) -> Iterator[Any]:
+        data = self._partial + chunk if self._partial else chunk
+        *complete, self._partial = data.split(b"\n")
+        for line in complete:
+            yield orjson.loads(line)
+
+
+# --- writer side --------------------------------------------------------------------------------
+
+
+def _time(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
+
+
+def restore_principal(wire: Sequence[Any] | None) -> Principal | None:
+    if wire is None:
+        return None
+    (kind, account, partition, arn, user_id, access_key_id, name, token_version), claims, user, role = wire
+    session = None
+    if claims is not None:
+        values = dict(zip(_CLAIM_NAMES, claims, strict=True))
+        for key in ("tags", "transitive_keys", "policy_arns"):  # JSON has no tuples
+            if isinstance(values.get(key), list):
+                values[key] = tuple(tuple(v) if isinstance(v, list) else v for v in values[key])
+        session = SessionClaims(secret="", **values)
+    return Principal(kind, account, partition, arn, user_id, access_key_id, name, session=session,
+                     token_version=token_version, user=cast(Any, View(*user)) if user is not None else None,
+                     role=cast(Any, View(*role)) if role is not None else None)
+
+
+def restore(wire: Sequence[Any]) -> Call:
+    """The Call a captured item stands for (writer process)."""
+    if wire[0] == CALL:
+        (_, source, name, read_only, timestamp, region, source_ip, user_agent, host, request_id, principal,
+         access_key_id, request_parameters, response_elements, error_code, error_message, resources,
+         request_details, extended) = wire
+        return Call(source, name, read_only, _time(timestamp), region, source_ip, user_agent, host, request_id,
+                    restore_principal(principal), access_key_id, request_parameters, response_elements,
+                    error_code, error_message, resources, request_details, extended)
+    (_, service, name, read_only, timestamp, endpoint_region, endpoint_type, serving_region, source_ip,
+     user_agent, host, request_id, principal, access_key_id, params, response, error_code, error_message, audit,
+     extended) = wire
+    return action_call(
+        sts=service == "sts", action_name=name, read_only=read_only, time=_time(timestamp),
+        endpoint_region=endpoint_region, endpoint_type=endpoint_type, serving_region=serving_region,
+        source_ip=source_ip, user_agent=user_agent, host=host, request_id=request_id,
+        principal=restore_principal(principal), access_key_id=access_key_id, request_parameters=params,
+        response_elements=response, error_code=error_code, error_message=error_message, audit=audit,
+        extended_request_id=extended)
