@@ -25,14 +25,22 @@ from stsd.testing import (  # noqa: F401 - fixtures, re-exported for this direct
     stsd_regional_sts,
     stsd_regions,
 )
+from tests.federation.issuer import TestCA
 
 ACCOUNT = "123456789012"
 
 
 @pytest.fixture(scope="session")
-def stsd_server() -> Iterator[StsdServer]:
-    """Overrides stsd.testing's server: no quota, so only simulated faults throttle."""
-    server = start_server((ACCOUNT,), extra_args=("--quota-rate", "0"))
+def oidc_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
+    """The CA of the test OIDC issuers (web identity credentials), trusted by the server."""
+    return TestCA(tmp_path_factory.mktemp("oidc-ca"))
+
+
+@pytest.fixture(scope="session")
+def stsd_server(oidc_ca: TestCA) -> Iterator[StsdServer]:
+    """Overrides stsd.testing's server: no quota, so only simulated faults throttle; trusts
+    the test OIDC issuers' CA."""
+    server = start_server((ACCOUNT,), extra_args=("--quota-rate", "0", "--oidc-ca-file", str(oidc_ca.root_pem)))
     yield server
     server.cleanup()
 

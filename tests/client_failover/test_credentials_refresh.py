@@ -3,6 +3,7 @@ so a refresh during an outage of the primary Region is served by a fallback Regi
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import boto3
@@ -18,8 +19,11 @@ from stsd.client.credentials import (
     add_to_session,
     assume_role_session,
     refreshable_credentials,
+    web_identity_session,
 )
 from stsd.client.errors import FailoverError
+from stsd.client.failover import RegionalSTS
+from tests.federation.issuer import AUDIENCE, Issuer
 
 
 class Clock:
@@ -112,53 +116,110 @@ def test_access_denied_surfaces_when_the_session_is_built(stsd_regional_sts, mak
     assert len(sts.attempts) == 1
 
 
-# --- web identity (stsd has no AssumeRoleWithWebIdentity yet: a stand-in STS) ----------------
+# --- web identity: stsd's AssumeRoleWithWebIdentity with tokens of a real OIDC issuer (TLS) ------------
 
 
-class FakeSTS:
-    region = "eu-west-1"
+@pytest.fixture(scope="module")
+def web_issuer(oidc_ca):
+    with Issuer(oidc_ca) as issuer:
+        yield issuer
 
-    def __init__(self) -> None:
-        self.calls: list[dict] = []
+
+@pytest.fixture(scope="module")
+def web_role(stsd_server, web_issuer) -> str:
+    """A role trusting the issuer's IAM OIDC provider (audience sts.amazonaws.com)."""
+    iam = stsd_server.client("iam")
+    provider = iam.create_open_id_connect_provider(Url=web_issuer.iss, ClientIDList=[AUDIENCE])
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": provider["OpenIDConnectProviderArn"]},
+        "Action": "sts:AssumeRoleWithWebIdentity"}]}
+    return iam.create_role(RoleName="web", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+
+class Recorder:
+    """Wraps a RegionalSTS: records each AssumeRoleWithWebIdentity's arguments and answer."""
+
+    def __init__(self, sts: RegionalSTS) -> None:
+        self.sts = sts
+        self.region = sts.region
+        self.calls: list[tuple[dict, dict]] = []
 
     def assume_role_with_web_identity(self, **kwargs):
-        self.calls.append(kwargs)
-        n = len(self.calls)
-        return {
-            "Credentials": {"AccessKeyId": f"ASIA{n:016d}", "SecretAccessKey": "s" * 40, "SessionToken": f"t{n}",
-                            "Expiration": datetime.now(tzlocal()) + timedelta(seconds=900)},
-            "AssumedRoleUser": {"Arn": "arn:aws:sts::123456789012:assumed-role/web/app"},
-        }
+        response = self.sts.assume_role_with_web_identity(**kwargs)
+        self.calls.append((kwargs, response))
+        return response
 
 
-def test_web_identity_token_file_is_read_on_every_refresh(tmp_path):
+def unsigned_sts(template: str, region: str = "eu-west-1", fallbacks: list[str] | None = None,
+                 **kwargs) -> RegionalSTS:
+    return RegionalSTS(region, fallbacks or ["eu-west-2"], unsigned=True, endpoint_url_template=template, **kwargs)
+
+
+def test_web_identity_token_file_is_read_on_every_refresh(tmp_path, stsd_endpoint_template, web_issuer, web_role):
     token_file = tmp_path / "token"
-    token_file.write_text("jwt-1\n")
-    fake = FakeSTS()
+    first_token = web_issuer.token(sub="first")
+    token_file.write_text(first_token + "\n")
+    sts = Recorder(unsigned_sts(stsd_endpoint_template))
     clock = Clock()
-    provider = RegionalWebIdentityProvider("arn:aws:iam::123456789012:role/web", "app", token_file=token_file,
-                                           sts=fake, advisory_timeout=300, mandatory_timeout=120,
-                                           time_fetcher=clock, DurationSeconds=900)
+    provider = RegionalWebIdentityProvider(web_role, "app", token_file=token_file, sts=sts,
+                                           advisory_timeout=300, mandatory_timeout=120, time_fetcher=clock,
+                                           DurationSeconds=900)
     creds = provider.load()
     assert creds.method == "stsd-assume-role-with-web-identity"
     first = creds.get_frozen_credentials()
-    assert fake.calls == [{"RoleArn": "arn:aws:iam::123456789012:role/web", "RoleSessionName": "app",
-                           "WebIdentityToken": "jwt-1", "DurationSeconds": 900}]
+    assert [call for call, _ in sts.calls] == [{"RoleArn": web_role, "RoleSessionName": "app",
+                                                "WebIdentityToken": first_token, "DurationSeconds": 900}]
+    assert sts.calls[0][1]["SubjectFromWebIdentityToken"] == "first"
     assert creds.account_id == "123456789012"
-    token_file.write_text("jwt-2\n")  # the issuer rotated the token
+    second_token = web_issuer.token(sub="second")
+    token_file.write_text(second_token + "\n")  # the issuer rotated the token
     clock.offset = timedelta(seconds=850)
-    assert creds.get_frozen_credentials() != first
-    assert fake.calls[-1]["WebIdentityToken"] == "jwt-2"
+    second = creds.get_frozen_credentials()
+    assert second != first
+    assert sts.calls[-1][0]["WebIdentityToken"] == second_token
+    assert sts.calls[-1][1]["SubjectFromWebIdentityToken"] == "second"
+    client = boto3.client("sts", region_name="eu-west-1",
+                          endpoint_url=stsd_endpoint_template.format(region="eu-west-1"),
+                          aws_access_key_id=second.access_key, aws_secret_access_key=second.secret_key,
+                          aws_session_token=second.token)
+    assert client.get_caller_identity()["Arn"] == "arn:aws:sts::123456789012:assumed-role/web/app"
 
 
-def test_web_identity_token_callable_and_argument_checks():
-    fake = FakeSTS()
-    tokens = iter(["a", "b"])
-    fetcher = WebIdentityFetcher(fake, "arn:aws:iam::123456789012:role/web", token=lambda: next(tokens))
+def test_web_identity_token_callable_and_argument_checks(stsd_endpoint_template, web_issuer, web_role):
+    sts = Recorder(unsigned_sts(stsd_endpoint_template))
+    tokens = iter([web_issuer.token(sub="a"), web_issuer.token(sub="b")])
+    fetcher = WebIdentityFetcher(sts, web_role, token=lambda: next(tokens))
     fetcher(), fetcher()
-    assert [c["WebIdentityToken"] for c in fake.calls] == ["a", "b"]
-    assert fake.calls[0]["RoleSessionName"].startswith("stsd-session-")
+    assert [response["SubjectFromWebIdentityToken"] for _, response in sts.calls] == ["a", "b"]
+    assert sts.calls[0][0]["RoleSessionName"].startswith("stsd-session-")
     with pytest.raises(ValueError, match="exactly one"):
-        WebIdentityFetcher(fake, "arn:aws:iam::123456789012:role/web")
+        WebIdentityFetcher(sts, web_role)
     with pytest.raises(ValueError, match="advisory_timeout"):
         refreshable_credentials(fetcher, advisory_timeout=60, mandatory_timeout=120)
+
+
+def test_web_identity_refresh_during_an_outage_goes_to_a_fallback_region(
+    tmp_path, stsd_region_fault, stsd_endpoint_template, web_issuer, web_role
+):
+    token_file = tmp_path / "token"
+    token_file.write_text(web_issuer.token(sub="ci-job"))
+    clock = Clock()
+    sts = unsigned_sts(stsd_endpoint_template, per_attempt_timeout=0.5, deadline=3.0)
+    session = web_identity_session(web_role, "ci", "eu-west-1", token_file=token_file, sts=sts, duration_seconds=900,
+                                   advisory_timeout=300, mandatory_timeout=120, time_fetcher=clock)
+    creds = session.get_credentials()
+    assert creds.method == "stsd-assume-role-with-web-identity"
+    first = creds.get_frozen_credentials()
+    assert sts.last_call.regions == ["eu-west-1"]
+
+    with stsd_region_fault("eu-west-1", "down", delay_ms=1500):
+        token_file.write_text(web_issuer.token(sub="ci-job"))  # a fresh token, as a projected token file gets
+        clock.offset = timedelta(seconds=800)  # 100 s left: inside the mandatory window
+        second = creds.get_frozen_credentials()
+        assert second.access_key != first.access_key
+        assert [(a.region, a.outcome) for a in sts.last_call.attempts] == [
+            ("eu-west-1", "failover"), ("eu-west-2", "success")]
+        clock.offset = timedelta(0)
+        identity = sts_client(session, stsd_endpoint_template, "eu-west-2").get_caller_identity()
+        assert identity["Arn"] == "arn:aws:sts::123456789012:assumed-role/web/ci"
+    assert len(sts.history) == 2

@@ -136,7 +136,7 @@ def aws_cli(server: StsdServer, *args: str, credentials: Credentials | None = No
             env["AWS_SESSION_TOKEN"] = credentials.session_token
     env.update(extra_env or {})
     cli = str(Path(sys.executable).with_name("aws"))
-    return subprocess.run(  # noqa: S603 - the venv's own CLI, no shell
+    return subprocess.run(
         [sys.executable, cli, "--endpoint-url", server.endpoint_url, "--output", "json", *args],
         capture_output=True, text=True, env=env, timeout=120, check=False,
     )

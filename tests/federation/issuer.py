@@ -172,7 +172,7 @@ class Issuer:
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 issuer._count(self.path)
                 body = issuer._document(self.path)
                 if body is None:
