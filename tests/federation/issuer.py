@@ -41,6 +41,8 @@ def _pem(cert: x509.Certificate) -> bytes:
 class TestCA:
     """A root CA and an intermediate CA, and the server certificate they issue for loopback."""
 
+    __test__ = False  # not a test class, whatever pytest makes of the name
+
     directory: Path
     label: str = "stsd test"
     root_key: ec.EllipticCurvePrivateKey = field(init=False)
@@ -160,6 +162,9 @@ class Issuer:
         self.realm = realm or f"realm-{uuid.uuid4().hex[:8]}"
         self.keys: list[SigningKey] = keys if keys is not None else [new_key("RS256"), new_key("ES256")]
         self.hits: dict[str, int] = {}
+        # path → (status, extra headers, body): replaces the served document (broken issuers)
+        self.overrides: dict[str, tuple[int, dict[str, str], bytes]] = {}
+        self.delay = 0.0  # seconds to wait before answering (slow issuers)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -174,6 +179,17 @@ class Issuer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 issuer._count(self.path)
+                if issuer.delay:
+                    time.sleep(issuer.delay)
+                override = issuer.overrides.get(self.path)
+                if override is not None:
+                    status, headers, raw = override
+                    self.send_response(status)
+                    for name, value in {"Content-Length": str(len(raw)), **headers}.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(raw)
+                    return
                 body = issuer._document(self.path)
                 if body is None:
                     self.send_response(404)
@@ -230,6 +246,14 @@ class Issuer:
 
     def key_fetches(self) -> int:
         return self.hits.get(f"/{self.realm}/keys", 0)
+
+    @property
+    def discovery_path(self) -> str:
+        return f"/{self.realm}/.well-known/openid-configuration"
+
+    @property
+    def keys_path(self) -> str:
+        return f"/{self.realm}/keys"
 
     def _document(self, path: str) -> dict[str, Any] | None:
         if path == f"/{self.realm}/.well-known/openid-configuration":

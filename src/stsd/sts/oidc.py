@@ -444,7 +444,7 @@ def verify_signature(token: Token, keys: Iterable[jwt.PyJWK]) -> bool:
     for key in keys:
         try:
             _JWS.decode_complete(token.raw, key=key.key, algorithms=[token.alg])
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, TypeError, ValueError):  # a key of another type or curve raises TypeError
             continue
         return True
     return False
