@@ -300,29 +300,30 @@ def test_a_stalled_writer_never_blocks_the_event_loop(store):
 
 
 def test_submit_cost():
-    """The request path's whole audit cost: one bounded append. Reported in the log (-s)."""
+    """The request path's whole audit cost: the reduction of the call to primitives, encoded,
+    and one bounded append (the send timer only joins bytes). Reported in the log (-s)."""
     trail = AuditTrail({}, max_queue=10_000_000)
-    item = _call()
+    for label, item, limit in (("GetCallerIdentity, unauthenticated admin Call", _call(), 20e-6),
+                               ("AssumeRole by a role session", _assume_role_outcome(), 50e-6)):
+        rounds = 20_000
+        best = float("inf")
+        for _ in range(5):
+            started = time.perf_counter()
+            for _ in range(rounds):
+                trail.submit(item)
+            best = min(best, (time.perf_counter() - started) / rounds)
+            trail._queue.clear()
+        print(f"\nsubmit() of {label}: {best * 1e6:.1f} µs per call (best of 5 x {rounds})")
+        assert best < limit  # generous: a loaded test machine
+
+
+def test_a_full_queue_costs_almost_nothing():
+    trail = AuditTrail({}, max_queue=0)
+    item = _assume_role_outcome()
     rounds = 200_000
-    best = float("inf")
-    for _ in range(5):
-        started = time.perf_counter()
-        for _ in range(rounds):
-            trail.submit(item)
-        best = min(best, (time.perf_counter() - started) / rounds)
-        trail._queue.clear()
-    print(f"\nsubmit(): {best * 1e9:.0f} ns per call (best of 5 x {rounds})")
-    assert best < 5e-6
-
-
-def test_capture_cost():
-    """The rest of the in-process cost, paid on the event loop in batches: an AssumeRole
-    Outcome reduced to primitives and encoded for the pipe. Reported in the log (-s)."""
-    outcomes = [_assume_role_outcome() for _ in range(100)]
-    best = float("inf")
-    for _ in range(20):
-        started = time.perf_counter()
-        batch_line(0, [capture(o) for o in outcomes])
-        best = min(best, (time.perf_counter() - started) / len(outcomes))
-    print(f"\ncapture + encode: {best * 1e6:.1f} µs per AssumeRole call (best of 20 batches of 100)")
-    assert best < 50e-6
+    started = time.perf_counter()
+    for _ in range(rounds):
+        trail.submit(item)
+    per_call = (time.perf_counter() - started) / rounds
+    print(f"\nsubmit() with the queue full: {per_call * 1e9:.0f} ns per call")
+    assert per_call < 5e-6

@@ -2,7 +2,9 @@
 store and to S3-layout files in the background, plus the queries on top (events, who still
 calls the global endpoint and how to move them off it).
 
-Hot path: :meth:`stsd.audit.writer.AuditTrail.submit` only appends the finished pipeline
-``Outcome`` to a bounded queue; records are built and written by a writer thread every flush
-interval. (Nothing is imported here, so ``stsd audit`` starts without the server's modules.)
+Hot path: :meth:`stsd.audit.writer.AuditTrail.submit` reduces the finished pipeline
+``Outcome`` to primitives (:mod:`stsd.audit.wire`) and appends them to a bounded queue; a
+timer sends the queue to the worker's audit writer *process* (:mod:`stsd.audit.worker`), which
+builds the records and delivers them every flush interval. (Nothing is imported here, so
+``stsd audit`` starts without the server's modules.)
 """

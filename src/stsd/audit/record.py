@@ -52,13 +52,13 @@ class Call:
     extended_request_id: str | None = None
 
 
-# Event ids identify records; they are not secrets. A seeded generator avoids a system call
-# per record, which on a busy single core also cost a GIL hand-off to the request thread.
+# Event ids identify records; they are not secrets. A seeded generator (seeded per process:
+# each writer process has its own) avoids a system call per record.
 _ids = random.Random(os.urandom(32))
 
 
 def new_event_id() -> str:
-    """A random (version 4) UUID string, without building a uuid.UUID (cheaper on the writer)."""
+    """A random (version 4) UUID string, without building a uuid.UUID (cheaper)."""
     raw = bytearray(_ids.getrandbits(128).to_bytes(16, "big"))
     raw[6] = (raw[6] & 0x0F) | 0x40
     raw[8] = (raw[8] & 0x3F) | 0x80

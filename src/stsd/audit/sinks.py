@@ -5,8 +5,9 @@ File layout, as CloudTrail delivers to a bucket::
     <root>/AWSLogs/<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>/
         <account>_CloudTrail_<region>_<yyyymmddThhmmZ>_<random16>.json.gz   → {"Records":[…]}
 
-One file per (account, Region) per flush. A file is written under a temporary name and
-renamed, so a reader (or a crash) never sees half a file.
+One file per (account, Region) per flush and writer process; the random suffix keeps the files
+of several writers (``stsd serve --workers N``: one writer per worker) apart. A file is written
+under a temporary name and renamed, so a reader (or a crash) never sees half a file.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ class Sink(Protocol):
 
 
 def _insert_sql(paramstyle: str) -> str:
-    """A plain positional INSERT for the driver: the writer shares the GIL with the request
-    path, and SQLAlchemy's per-row parameter processing cost more than SQLite's own insert."""
+    """A plain positional INSERT for the driver: SQLAlchemy's per-row parameter processing
+    cost more than SQLite's own insert (the writer process's CPU is the audit trail's cost too)."""
     columns = (*COLUMNS, "record")
     marks = {"qmark": "?", "format": "%s"}.get(paramstyle)
     if marks is None:
@@ -107,7 +108,7 @@ class FileSink:
         temporary = directory / f".{name}.tmp"
         try:
             with open(temporary, "wb") as handle:
-                # mtime=0: the bytes depend on the records only; level 1: the writer thread shares the GIL.
+                # mtime=0: the bytes depend on the records only; level 1: cheap on the writer's CPU.
                 handle.write(gzip.compress(body, compresslevel=1, mtime=0))
                 handle.flush()
                 os.fsync(handle.fileno())
