@@ -165,6 +165,7 @@ class Issuer:
         # path → (status, extra headers, body): replaces the served document (broken issuers)
         self.overrides: dict[str, tuple[int, dict[str, str], bytes]] = {}
         self.delay = 0.0  # seconds to wait before answering (slow issuers)
+        self.trickle = 0.0  # seconds between the bytes of an override's body (trickling issuers)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -188,7 +189,13 @@ class Issuer:
                     for name, value in {"Content-Length": str(len(raw)), **headers}.items():
                         self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(raw)
+                    if not issuer.trickle:
+                        self.wfile.write(raw)
+                        return
+                    for i in range(len(raw)):
+                        self.wfile.write(raw[i:i + 1])
+                        self.wfile.flush()
+                        time.sleep(issuer.trickle)
                     return
                 body = issuer._document(self.path)
                 if body is None:

@@ -159,6 +159,17 @@ def test_slow_issuer_times_out(ca, trusted):
     assert time.monotonic() - started < 1.4
 
 
+def test_trickling_issuer_is_cut_off_at_the_deadline(ca, trusted):
+    """Each byte comes well within a socket timeout, the whole would take 5 s: the deadline holds."""
+    trusted.overrides[trusted.discovery_path] = (200, {}, b"{" + b" " * 98 + b"}")
+    trusted.trickle = 0.05
+    started = time.monotonic()
+    error = failure(oidc.fetch, f"{trusted.iss}/.well-known/openid-configuration", ca_file=str(ca.root_pem),
+                    timeout=1.0)
+    assert error.kind == oidc.UNREACHABLE
+    assert time.monotonic() - started < 1.8
+
+
 def test_trust_store_and_thumbprints(ca, rogue_ca):
     with Issuer(rogue_ca, keys=[new_key("RS256")]) as rogue:
         cache = cache_for(ca, FakeClock())

@@ -24,10 +24,12 @@ Everything here blocks (sockets): AssumeRoleWithWebIdentity runs in a worker thr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import ipaddress
 import logging
+import socket
 import ssl
 import threading
 import time
@@ -173,6 +175,7 @@ def fetch(url: str, *, ca_file: str | None, thumbprints: Iterable[str] = (),
     deadline = time.monotonic() + timeout
     conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=trust_context(ca_file))
     via: str | None = None
+    watchdog: threading.Timer | None = None
     try:
         try:
             conn.connect()
@@ -185,6 +188,12 @@ def fetch(url: str, *, ca_file: str | None, thumbprints: Iterable[str] = (),
             conn.connect()
             assert isinstance(conn.sock, ssl.SSLSocket)
             via = _pinned(conn.sock, host, thumbprints)
+        sock = conn.sock  # getresponse() hands it to the response (Connection: close) and forgets it
+        # Socket timeouts bound each read, not their sum: a server trickling its headers or body
+        # byte by byte is cut off at the deadline by shutting the socket down under the reader.
+        watchdog = threading.Timer(_left(deadline), _shutdown, (sock,))
+        watchdog.daemon = True
+        watchdog.start()
         conn.request("GET", target, headers={"Host": parts.netloc, "Accept": "application/json",
                                              "User-Agent": USER_AGENT, "Connection": "close"})
         response = conn.getresponse()
@@ -193,14 +202,21 @@ def fetch(url: str, *, ca_file: str | None, thumbprints: Iterable[str] = (),
         declared = response.getheader("content-length")
         if declared is not None and declared.isdigit() and int(declared) > MAX_DOCUMENT_BYTES:
             raise FetchError(NO_KEY, f"{url}: document larger than {MAX_DOCUMENT_BYTES} bytes")
-        body = _read_bounded(conn, response, deadline, url)
+        body = _read_bounded(sock, response, deadline, url)
         return body, via
     except FetchError:
         raise
     except (ssl.SSLError, OSError, http.client.HTTPException) as error:  # incl. timeouts, refused, reset
         raise FetchError(UNREACHABLE, f"{url}: {error!r}") from None
     finally:
+        if watchdog is not None:
+            watchdog.cancel()
         conn.close()
+
+
+def _shutdown(sock: Any) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _left(deadline: float) -> float:
@@ -210,16 +226,16 @@ def _left(deadline: float) -> float:
     return left
 
 
-def _read_bounded(conn: http.client.HTTPSConnection, response: http.client.HTTPResponse, deadline: float,
-                  url: str) -> bytes:
+def _read_bounded(sock: Any, response: http.client.HTTPResponse, deadline: float, url: str) -> bytes:
     """The body, within the deadline (a trickling server cannot stretch it) and the size bound."""
     chunks: list[bytes] = []
     size = 0
     while True:
-        if conn.sock is not None:
-            conn.sock.settimeout(_left(deadline))
+        if sock is not None:
+            sock.settimeout(_left(deadline))
         chunk = response.read1(16384)
         if not chunk:
+            _left(deadline)  # cut off by the watchdog: a timeout, not the end of the document
             return b"".join(chunks)
         size += len(chunk)
         if size > MAX_DOCUMENT_BYTES:
