@@ -123,6 +123,19 @@ def test_aws_cli(server, issuer, provider, role, ca):
             f"No OpenIDConnect provider found in your account for {iss}") in failed.stderr
 
 
+def test_sdk_credential_chain(server, make_role, issuer, provider, tmp_path):
+    """IRSA-style: the SDK's own web identity provider (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE)
+    reaches stsd through AWS_ENDPOINT_URL_STS; the CLI then runs with the role's credentials."""
+    role = make_role(web_trust(issuer))
+    token = tmp_path / "token"
+    token.write_text(issuer.token(sub="system:serviceaccount:default:app"))
+    run = aws_cli(server, "sts", "get-caller-identity", extra_env={
+        "AWS_ROLE_ARN": role, "AWS_WEB_IDENTITY_TOKEN_FILE": str(token), "AWS_ROLE_SESSION_NAME": "pod",
+        "AWS_ENDPOINT_URL_STS": server.endpoint_url})
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{role.rsplit('/', 1)[1]}/pod"
+
+
 def test_no_provider_for_the_issuer(sts, make_role, ca):
     with Issuer(ca) as stranger:
         role = make_role(web_trust(stranger))
