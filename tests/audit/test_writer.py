@@ -5,6 +5,7 @@ of ``submit`` and of the capture on the server's event loop."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import sqlite3
@@ -19,7 +20,7 @@ import pytest
 import uvloop
 
 from stsd.actions.base import registry
-from stsd.audit import metrics
+from stsd.audit import elements, metrics, redact
 from stsd.audit.delivery import Deliverer
 from stsd.audit.identity import user_identity
 from stsd.audit.record import Call, KnownAccounts, records
@@ -27,6 +28,7 @@ from stsd.audit.wire import batch_line, capture, restore
 from stsd.audit.writer import AuditTrail
 from stsd.auth import principal as p
 from stsd.errors import AccessDenied
+from stsd.protocol.params import Str, StructList
 from stsd.regions.endpoints import global_endpoint
 from stsd.server.context import RequestContext
 from stsd.server.pipeline import Outcome
@@ -134,6 +136,42 @@ def test_capture_of_a_failed_call_and_of_an_admin_call():
     assert restored.principal is not None and restored.principal.session is not None
     assert restored.principal.session.secret == ""
     assert records(restored, KnownAccounts(_Accounts()))[0]["userIdentity"] == user_identity(admin.principal)
+
+
+def test_parameters_cross_with_secrets_hidden_and_come_out_as_before():
+    """For every action: the writer's requestParameters from the redacted raw members equal
+    what the server process would have built, and no masked or omitted value crosses."""
+    for service, actions in registry().items():
+        for name, action in actions.items():
+            raw = {"Action": name, "Version": "v", "X-Amz-Signature": "sig"}
+            for spec in action.params:
+                for index, key in enumerate(redact._probe_keys(spec)):
+                    raw[key] = f"value-{spec.name}-{index}"
+            expected = elements.request_parameters(action.params, raw)
+            policy = redact.policy(action)
+            assert policy is not None, name
+            crossed = policy.apply(raw)
+            assert crossed is not None
+            assert elements.request_parameters(redact.specs(service, name), crossed) == expected, name
+            assert "X-Amz-Signature" not in crossed and "Action" not in crossed
+            written = orjson.dumps(expected)
+            for key, value in raw.items():
+                if value.encode() not in written and key in crossed:
+                    assert crossed[key] == elements.HIDDEN, (name, key)
+
+
+def test_parameters_of_an_unknown_or_partly_masked_action_are_built_in_the_server():
+    assume_role = registry()["sts"]["AssumeRole"]
+    copy = dataclasses.replace(assume_role)  # not the registry's: the writer could not look it up
+    assert redact.policy(copy) is None
+    partly = dataclasses.replace(assume_role, name="Custom", params=(
+        StructList("Login", "login", (Str("User", "user"), Str("Password", "password"))),))
+    assert redact._policy(partly.params) is None
+    outcome = _assume_role_outcome()
+    outcome.action = copy
+    [_, _, [wire]] = orjson.loads(batch_line(0, [capture(outcome)]))
+    assert b'"123456"' not in orjson.dumps(wire)
+    assert restore(wire).request_parameters == elements.request_parameters(copy.params, outcome.params)
 
 
 # --- delivery (writer process side) -----------------------------------------------------------------------

@@ -11,9 +11,10 @@ exactly what the record needs:
   (:func:`stsd.audit.elements.response_elements`: no ``SecretAccessKey``, no MFA seed; the
   session token stays, as today's records and AWS's have it), so secrets never leave the
   server process;
-- the query parameters already reduced to ``requestParameters``
-  (:func:`stsd.audit.elements.request_parameters`: one-time codes, passwords and federation
-  tokens masked or left out), for the same reason.
+- the query parameters the action declares, with every value the record would mask or leave
+  out (one-time codes, passwords, federation tokens) already replaced
+  (:mod:`stsd.audit.redact`); the writer builds ``requestParameters`` from them with the
+  action's member specs (it has the same action registry).
 
 Messages are JSON lines (orjson): the server sends ``["config", {...}]`` once, then
 ``["batch", seq, [item, …]]`` (``seq`` > 0 asks for delivery now and an acknowledgement); the
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
-from stsd.audit import elements
+from stsd.audit import elements, redact
 from stsd.audit.record import Call, action_call, extended_request_id, responds
 from stsd.auth.principal import Principal
 from stsd.tokens.claims import SessionClaims
@@ -90,10 +91,14 @@ def reduce(item: Outcome | Call) -> tuple[Any, ...]:
     sts = action.service.name == "sts"
     response = (elements.response_elements(item.result)
                 if responds(sts, action.name, action.read_only, error is not None) else None)
+    params = redact.policy(action)
+    if params is not None:  # the raw members, secrets hidden: the writer builds requestParameters
+        raw, request = True, params.apply(item.params)
+    else:
+        raw, request = False, elements.request_parameters(action.params, item.params)
     return (OUTCOME, action.service.name, action.name, action.read_only, ctx.now.timestamp(),
             ctx.endpoint.region, ctx.endpoint.endpoint_type, ctx.serving_region, ctx.source_ip, ctx.user_agent,
-            ctx.host, ctx.request_id, _principal(ctx.principal), item.access_key_id,
-            elements.request_parameters(action.params, item.params), response,
+            ctx.host, ctx.request_id, _principal(ctx.principal), item.access_key_id, raw, request, response,
             error.trail_code if error is not None else None, error.message if error is not None else None,
             ctx.audit or None, extended_request_id(item.headers) if sts else None)
 
@@ -157,8 +162,10 @@ def restore(wire: Sequence[Any]) -> Call:
                     restore_principal(principal), access_key_id, request_parameters, response_elements,
                     error_code, error_message, resources, request_details, extended)
     (_, service, name, read_only, timestamp, endpoint_region, endpoint_type, serving_region, source_ip,
-     user_agent, host, request_id, principal, access_key_id, params, response, error_code, error_message, audit,
-     extended) = wire
+     user_agent, host, request_id, principal, access_key_id, raw, params, response, error_code, error_message,
+     audit, extended) = wire
+    if raw:
+        params = elements.request_parameters(redact.specs(service, name), params)
     return action_call(
         sts=service == "sts", action_name=name, read_only=read_only, time=_time(timestamp),
         endpoint_region=endpoint_region, endpoint_type=endpoint_type, serving_region=serving_region,
