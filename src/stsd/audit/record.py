@@ -50,6 +50,7 @@ class Call:
     resources: list[dict[str, str]] | None = None
     request_details: dict[str, str] | None = None  # STS: awsServingRegion, endpointType
     extended_request_id: str | None = None
+    additional_event_data: dict[str, Any] | None = None  # more additionalEventData, from the handler
 
 
 # Event ids identify records; they are not secrets. A seeded generator (seeded per process:
@@ -94,8 +95,16 @@ def action_call(*, sts: bool, action_name: str, read_only: bool, time: datetime,
                 error_code: str | None, error_message: str | None, audit: dict[str, Any] | None,
                 extended_request_id: str | None) -> Call:
     """The Call of a Query-API request that reached an action (see :mod:`stsd.audit.wire` for
-    how the pipeline's Outcome is reduced to these arguments)."""
-    resources = (audit or {}).get("resources")
+    how the pipeline's Outcome is reduced to these arguments).
+
+    ``audit`` is what the handler left in ``ctx.audit``: ``resources``, and for calls whose
+    records carry more than the request's members, ``requestParameters`` (merged over them,
+    e.g. AssumeRoleWithWebIdentity's token tags) and ``additionalEventData``."""
+    audit = audit or {}
+    resources = audit.get("resources")
+    extra_parameters = audit.get("requestParameters")
+    if extra_parameters:
+        request_parameters = {**(request_parameters or {}), **extra_parameters}
     if resources is None and action_name == "AssumeRole" and request_parameters:
         resources = _role_resource(request_parameters.get("roleArn"))
     call = Call(
@@ -116,6 +125,7 @@ def action_call(*, sts: bool, action_name: str, read_only: bool, time: datetime,
         error_code=error_code,
         error_message=error_message,
         resources=resources,
+        additional_event_data=audit.get("additionalEventData"),
     )
     if sts:
         call.request_details = {"awsServingRegion": serving_region, "endpointType": endpoint_type}
@@ -173,7 +183,7 @@ def records(call: Call, accounts: Container[str]) -> list[dict[str, Any]]:
         record["errorMessage"] = call.error_message
     record["requestParameters"] = call.request_parameters
     record["responseElements"] = call.response_elements
-    additional: dict[str, Any] = {}
+    additional: dict[str, Any] = dict(call.additional_event_data) if call.additional_event_data else {}
     if call.request_details is not None:
         additional["RequestDetails"] = call.request_details
     if call.extended_request_id is not None:

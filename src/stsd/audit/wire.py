@@ -85,7 +85,8 @@ def reduce(item: Outcome | Call) -> tuple[Any, ...]:
         return (CALL, item.event_source, item.event_name, item.read_only, item.time.timestamp(), item.aws_region,
                 item.source_ip, item.user_agent, item.host, item.request_id, _principal(item.principal),
                 item.access_key_id, item.request_parameters, item.response_elements, item.error_code,
-                item.error_message, item.resources, item.request_details, item.extended_request_id)
+                item.error_message, item.resources, item.request_details, item.extended_request_id,
+                item.additional_event_data)
     ctx, action, error = item.context, item.action, item.error
     assert ctx is not None and action is not None
     sts = action.service.name == "sts"
@@ -157,10 +158,10 @@ def restore(wire: Sequence[Any]) -> Call:
     if wire[0] == CALL:
         (_, source, name, read_only, timestamp, region, source_ip, user_agent, host, request_id, principal,
          access_key_id, request_parameters, response_elements, error_code, error_message, resources,
-         request_details, extended) = wire
+         request_details, extended, additional) = wire
         return Call(source, name, read_only, _time(timestamp), region, source_ip, user_agent, host, request_id,
                     restore_principal(principal), access_key_id, request_parameters, response_elements,
-                    error_code, error_message, resources, request_details, extended)
+                    error_code, error_message, resources, request_details, extended, additional)
     (_, service, name, read_only, timestamp, endpoint_region, endpoint_type, serving_region, source_ip,
      user_agent, host, request_id, principal, access_key_id, raw, params, response, error_code, error_message,
      audit, extended) = wire
