@@ -14,6 +14,7 @@ from datetime import datetime
 from stsd import ids
 from stsd.auth import principal as p
 from stsd.auth import sigv4
+from stsd.auth.principal_cache import PRINCIPALS
 from stsd.errors import (
     MSG_EXPIRED_TOKEN,
     MSG_IAM_INVALID_TOKEN,
@@ -27,6 +28,8 @@ from stsd.errors import (
 from stsd.tokens import claims as kinds
 from stsd.tokens.claims import SessionClaims
 from stsd.tokens.keyring import TokenError
+
+MAX_CACHED_TOKEN_CHARS = 4096  # ours are under 1,000; longer ones are not worth the memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,20 +109,31 @@ def _credential(runtime, signed: sigv4.SigV4Request, now: datetime, holds_v1: bo
         claims, version = _open(runtime, signed.security_token, akid, holds_v1)
         if claims.expires_at <= now.timestamp():
             raise ExpiredToken(MSG_EXPIRED_TOKEN)
-        principal = session_principal(runtime, claims, version, akid)
+        account = runtime.directory.account(claims.account)
+        cache_key = (signed.security_token, akid, version)
+        principal = PRINCIPALS.get(cache_key, account) if account is not None else None
         if principal is None:
-            raise InvalidClientTokenId(MSG_INVALID_TOKEN)
+            principal = session_principal(runtime, claims, version, akid)
+            if principal is None:
+                raise InvalidClientTokenId(MSG_INVALID_TOKEN)
+            if account is not None and len(signed.security_token) <= MAX_CACHED_TOKEN_CHARS:
+                PRINCIPALS.put(cache_key, account, principal)
         return principal, claims.secret
     found = runtime.directory.access_key(akid)
     if found is None or found[1].status != "Active":
         raise InvalidClientTokenId(MSG_INVALID_TOKEN)
     account, key = found
-    if key.user_name is None:
-        return p.root(account.id, account.partition, akid), key.secret
-    user = account.user(key.user_name)
-    if user is None:
-        raise InvalidClientTokenId(MSG_INVALID_TOKEN)
-    return p.iam_user(user, account.partition, akid), key.secret
+    principal = PRINCIPALS.get(akid, account)
+    if principal is None:
+        if key.user_name is None:
+            principal = p.root(account.id, account.partition, akid)
+        else:
+            user = account.user(key.user_name)
+            if user is None:
+                raise InvalidClientTokenId(MSG_INVALID_TOKEN)
+            principal = p.iam_user(user, account.partition, akid)
+        PRINCIPALS.put(akid, account, principal)
+    return principal, key.secret
 
 
 def _open(runtime, token: str, akid: str, holds_v1: bool) -> tuple[SessionClaims, int]:

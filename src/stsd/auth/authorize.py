@@ -13,6 +13,7 @@ from typing import Any
 
 from stsd.auth import principal as p
 from stsd.policy import AuthzResult, Policy, PolicyKind, PrincipalRef, Request, authorize, parse_policy
+from stsd.policy.conditions import merge_context, normalize_context
 from stsd.server.context import RequestContext
 from stsd.store.directory import RoleView, UserView
 
@@ -78,7 +79,16 @@ def principal_tags(caller: p.Principal) -> dict[str, str]:
 
 
 def global_context(ctx: RequestContext, caller: p.Principal | None) -> dict[str, Any]:
-    keys: dict[str, Any] = {
+    """Every global condition key of the request, as written (mixed case)."""
+    keys = _request_keys(ctx)
+    if caller is not None:
+        keys.update(_principal_keys(caller))
+        keys.update(_session_age(ctx, caller))
+    return keys
+
+
+def _request_keys(ctx: RequestContext) -> dict[str, Any]:
+    return {
         "aws:CurrentTime": ctx.now,
         "aws:EpochTime": int(ctx.now.timestamp()),
         "aws:SourceIp": ctx.source_ip,
@@ -87,17 +97,16 @@ def global_context(ctx: RequestContext, caller: p.Principal | None) -> dict[str,
         "aws:UserAgent": ctx.user_agent,
         "aws:ViaAWSService": False,
     }
-    if caller is None:
-        return keys
-    keys["aws:PrincipalAccount"] = caller.account
-    keys["aws:PrincipalArn"] = caller.role.arn if caller.role is not None else caller.arn
-    keys["aws:PrincipalType"] = {
-        p.ROOT: "Account",
-        p.USER: "User",
-        p.ASSUMED_ROLE: "AssumedRole",
-        p.FEDERATED_USER: "FederatedUser",
-    }[caller.kind]
-    keys["aws:userid"] = caller.user_id
+
+
+def _principal_keys(caller: p.Principal) -> dict[str, Any]:
+    """The keys that depend on the caller alone (not on the request or the clock)."""
+    keys: dict[str, Any] = {
+        "aws:PrincipalAccount": caller.account,
+        "aws:PrincipalArn": caller.role.arn if caller.role is not None else caller.arn,
+        "aws:PrincipalType": _PRINCIPAL_TYPES[caller.kind],
+        "aws:userid": caller.user_id,
+    }
     if caller.kind == p.USER:
         keys["aws:username"] = caller.name
     for key, value in principal_tags(caller).items():
@@ -106,11 +115,50 @@ def global_context(ctx: RequestContext, caller: p.Principal | None) -> dict[str,
     if session is not None:
         keys["aws:TokenIssueTime"] = datetime.fromtimestamp(session.issued_at, UTC)
         keys["aws:MultiFactorAuthPresent"] = session.mfa
-        if session.mfa:
-            keys["aws:MultiFactorAuthAge"] = int(ctx.now.timestamp()) - session.issued_at
         if session.source_identity:
             keys["aws:SourceIdentity"] = session.source_identity
     return keys
+
+
+def _session_age(ctx: RequestContext, caller: p.Principal) -> dict[str, Any]:
+    session = caller.session
+    if session is not None and session.mfa:
+        return {"aws:MultiFactorAuthAge": int(ctx.now.timestamp()) - session.issued_at}
+    return {}
+
+
+_PRINCIPAL_TYPES = {
+    p.ROOT: "Account",
+    p.USER: "User",
+    p.ASSUMED_ROLE: "AssumedRole",
+    p.FEDERATED_USER: "FederatedUser",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _CallerAuthz:
+    policies: PolicySet
+    ref: PrincipalRef
+    keys: dict[str, object]  # _principal_keys, normalised for the engine
+
+
+def _caller_authz(ctx: RequestContext, caller: p.Principal) -> _CallerAuthz:
+    """Per-caller authorisation data, memoised on the principal: authentication hands out
+    one principal per directory snapshot, so a change to the caller's policies, tags or role
+    (a new snapshot) gets a new principal and a fresh computation."""
+    found = caller.memo.get("authz")
+    if found is None:
+        found = _CallerAuthz(policy_set(ctx, caller), principal_ref(caller), normalize_context(_principal_keys(caller)))
+        caller.memo["authz"] = found
+    return found
+
+
+def _request_context(ctx: RequestContext) -> dict[str, object]:
+    """The request's own keys, normalised, computed once per request."""
+    found = ctx.condition_keys
+    if found is None:
+        found = ctx.condition_keys = normalize_context(_request_keys(ctx))
+    return found
 
 
 def authorize_identity(
@@ -128,11 +176,14 @@ def authorize_identity(
     same_account = (resource_account or caller.account) == caller.account
     if caller.kind == p.ROOT and caller.session is None and same_account and not resource_required:
         return None
-    policies = policy_set(ctx, caller)
-    context = global_context(ctx, caller)
+    data = _caller_authz(ctx, caller)
+    context = {**data.keys, **_request_context(ctx)}
+    if caller.session is not None and caller.session.mfa:
+        context.update(normalize_context(_session_age(ctx, caller)))
     if extra:
-        context.update(extra)
-    request = Request(action=action, resource=resource, principal=principal_ref(caller), context=context)
+        merge_context(context, extra)
+    request = Request.prepared(action, resource, data.ref, context)
+    policies = data.policies
     identity = policies.identity
     if caller.kind == p.ROOT:
         identity = (ROOT_ALLOW_ALL,)

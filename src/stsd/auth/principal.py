@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from stsd import ids
 from stsd.store.directory import RoleView, UserView
@@ -28,6 +29,10 @@ class Principal:
     token_version: int | None = None
     user: UserView | None = None  # IAM user behind a USER principal (also GetSessionToken)
     role: RoleView | None = None  # role behind an ASSUMED_ROLE principal
+    # What authorisation derives from this principal alone (its policies, its policy-engine
+    # identity, its condition keys), computed on first use. Principals are cached per
+    # directory snapshot, so this is computed once per caller, not once per request.
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_session(self) -> bool:

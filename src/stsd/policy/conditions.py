@@ -405,5 +405,16 @@ def normalize_context(context: Mapping[str, object]) -> dict[str, object]:
     return ctx
 
 
+def merge_context(ctx: dict[str, object], extra: Mapping[str, object]) -> None:
+    """Overlay ``extra`` on an already normalised ``ctx``, as ``normalize_context`` of the
+    merged mapping would: a None or empty value removes the key."""
+    for k, x in extra.items():
+        k = k.lower()
+        if x is None or (isinstance(x, _COLLECTIONS) and not x):
+            ctx.pop(k, None)
+        else:
+            ctx[k] = tuple(x) if isinstance(x, _COLLECTIONS) else x
+
+
 _NEEDS_WORK = frozenset({type(None), list, tuple, set, frozenset})
 _COLLECTIONS = (list, tuple, set, frozenset)

@@ -67,6 +67,23 @@ class Request:
         object.__setattr__(self, "_resource_norm", normalize_arn(self.resource))
         object.__setattr__(self, "_ctx", normalize_context(self.context))
 
+    @classmethod
+    def prepared(
+        cls, action: str, resource: str, principal: PrincipalRef | None, context: dict[str, object]
+    ) -> Request:
+        """A request whose ``context`` is already normalised (see ``normalize_context``),
+        built without copying it again: the hot path assembles it from cached parts."""
+        request = object.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(request, "action", action)
+        setattr_(request, "resource", resource)
+        setattr_(request, "principal", principal)
+        setattr_(request, "context", context)
+        setattr_(request, "_action_lc", action.lower())
+        setattr_(request, "_resource_norm", normalize_arn(resource))
+        setattr_(request, "_ctx", context)
+        return request
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Statement:

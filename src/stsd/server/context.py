@@ -27,6 +27,8 @@ class RequestContext:
     principal: Principal | None = None
     # Filled by handlers for the audit trail (CloudTrail resources, extra fields).
     audit: dict[str, Any] = field(default_factory=dict)
+    # The request's global condition keys, normalised; built by the first authorisation.
+    condition_keys: dict[str, object] | None = None
 
     @property
     def requested_region(self) -> str:
