@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as crypto_hmac
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -47,6 +49,7 @@ MAX_SESSION_SECONDS = 129_600  # GetSessionToken/GetFederationToken maximum (36 
 PURPOSES = {1: "session-v1", 2: "session-v2"}
 RELOAD_INTERVAL = 1.0  # seconds between key reloads triggered by unknown key ids
 MAX_TOKEN_CHARS = 16_384  # far above anything we issue; bounds work on hostile input
+OPENED_CACHE_ENTRIES = 4096
 
 
 class TokenError(Exception):
@@ -59,18 +62,21 @@ class _Key:
     version: int  # 1 or 2
     aead: AESGCM
     active: bool
-    commit_key: bytes  # v2 only: key of the committing tag
+    commit_mac: crypto_hmac.HMAC  # v2: HMAC keyed for the committing tag (copied per use)
 
 
 COMMIT_BYTES = 32
 
 
-def _commit_key(material: bytes) -> bytes:
-    return hmac.new(material, b"stsd token commitment v2", hashlib.sha256).digest()
+def _commit_mac(material: bytes) -> crypto_hmac.HMAC:
+    commit_key = hmac.new(material, b"stsd token commitment v2", hashlib.sha256).digest()
+    return crypto_hmac.HMAC(commit_key, hashes.SHA256())
 
 
 def _commitment(key: _Key, data: bytes) -> bytes:
-    return hmac.new(key.commit_key, data, hashlib.sha256).digest()
+    mac = key.commit_mac.copy()
+    mac.update(data)
+    return mac.finalize()
 
 
 class Keyring:
@@ -81,6 +87,11 @@ class Keyring:
         self._sealing: dict[int, _Key] = {}
         self._lock = threading.Lock()
         self._unknown_reload_at = 0.0  # separate from the poller's reloads (see open())
+        # Tokens that opened, with what they opened to: clients reuse a session's token for
+        # every call until it expires, and opening costs a base64 decode, an HMAC and an AEAD
+        # decryption. Only genuine tokens get here (forgeries never open), keyed by the exact
+        # token and access key id; an entry counts only while its key is still held as is.
+        self._opened: dict[tuple[str, str], tuple[SessionClaims, _Key]] = {}
 
     # --- lifecycle ----------------------------------------------------------------------
     def ensure_keys(self) -> None:
@@ -139,7 +150,7 @@ class Keyring:
             for row in s.scalars(select(models.SigningKey)):
                 version = 1 if row.purpose == PURPOSES[1] else 2
                 material = self._wrapper.unwrap(row.key_wrapped, f"signing-key:{row.id}")
-                keys[row.id] = _Key(row.id, version, AESGCM(material), row.active, _commit_key(material))
+                keys[row.id] = _Key(row.id, version, AESGCM(material), row.active, _commit_mac(material))
         sealing: dict[int, _Key] = {}
         for key in sorted(keys.values(), key=lambda k: k.id):
             if key.active:
@@ -164,6 +175,19 @@ class Keyring:
 
     def open(self, token: str, access_key_id: str, *, holds_v1: bool = True) -> tuple[SessionClaims, int]:
         """(claims, token version). ``holds_v1=False`` models a Region without v1 keys."""
+        cached = self._opened.get((token, access_key_id))
+        if cached is not None:
+            claims, key = cached
+            if self._keys.get(key.id) is key and (key.version == 2 or holds_v1):
+                return claims, key.version
+        claims, key = self._open(token, access_key_id, holds_v1)
+        opened = self._opened
+        if len(opened) >= OPENED_CACHE_ENTRIES:
+            opened.clear()  # simple and bounded; refills with the tokens in use
+        opened[(token, access_key_id)] = (claims, key)
+        return claims, key.version
+
+    def _open(self, token: str, access_key_id: str, holds_v1: bool) -> tuple[SessionClaims, _Key]:
         if len(token) > MAX_TOKEN_CHARS:
             raise TokenError("token too long")
         try:
@@ -193,6 +217,6 @@ class Keyring:
             raw = key.aead.decrypt(nonce, blob[_HEADER.size :], header + access_key_id.encode())
             if flags & FLAG_COMPRESSED:
                 raw = decompress(raw)
-            return SessionClaims.from_bytes(raw), key.version
+            return SessionClaims.from_bytes(raw), key
         except (InvalidTag, ValueError, IndexError, TypeError, KeyError) as exc:
             raise TokenError("does not open") from exc
