@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 from stsd.auth import sigv4_canonical as canon
 from stsd.errors import MSG_SCOPE_REGION, IncompleteSignature, SignatureDoesNotMatch
@@ -207,6 +208,10 @@ def _parse_presigned(headers: Sequence[tuple[bytes, bytes]], params: dict[str, s
     )
 
 
+# Clients send a handful of distinct SignedHeaders lists, credential scopes and (within a
+# second) dates; parsing each once keeps string work off the per-request path. Bounded, so
+# hostile variety only evicts.
+@lru_cache(maxsize=1024)
 def _signed_headers(value: str) -> tuple[str, ...]:
     names = tuple(name.lower() for name in value.split(";"))
     if "host" not in names:
@@ -214,8 +219,9 @@ def _signed_headers(value: str) -> tuple[str, ...]:
     return names
 
 
-def _credential_parts(credential: str) -> list[str]:
-    parts = credential.rstrip("/").split("/")  # AWS ignores trailing slashes
+@lru_cache(maxsize=4096)
+def _credential_parts(credential: str) -> tuple[str, ...]:
+    parts = tuple(credential.rstrip("/").split("/"))  # AWS ignores trailing slashes
     if len(parts) != 5:
         raise IncompleteSignature(MSG_CREDENTIAL_PARTS.format(credential=credential))
     return parts
@@ -252,13 +258,13 @@ def _parse_date(value: str, *, http_date_allowed: bool) -> tuple[str, datetime]:
     raise IncompleteSignature(MSG_BAD_DATE.format(value=value))
 
 
+@lru_cache(maxsize=1024)
 def _parse_iso_basic(value: str) -> datetime | None:
     if not _ISO_BASIC.fullmatch(value):
         return None
     try:
-        day = datetime(int(value[0:4]), int(value[4:6]), int(value[6:8]), tzinfo=UTC)
-        hour, minute, second = int(value[9:11]), int(value[11:13]), int(value[13:15])
-        return day.replace(hour=hour, minute=minute, second=second)
+        return datetime(int(value[0:4]), int(value[4:6]), int(value[6:8]),
+                        int(value[9:11]), int(value[11:13]), int(value[13:15]), tzinfo=UTC)
     except ValueError:
         return None  # e.g. month 13
 

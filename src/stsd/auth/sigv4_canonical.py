@@ -15,6 +15,9 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as crypto_hmac
+
 ALGORITHM = "AWS4-HMAC-SHA256"
 TERMINATOR = "aws4_request"
 SIGNATURE_PARAM = "X-Amz-Signature"
@@ -188,7 +191,14 @@ def signing_key(secret_access_key: str, date: str, region: str, service: str) ->
 
 
 def signature(key: bytes, to_sign: str) -> str:
-    return _hmac(key, to_sign).hex()
+    mac = _keyed_mac(key).copy()  # the key schedule is done once per signing key, not per request
+    mac.update(to_sign.encode("utf-8"))
+    return mac.finalize().hex()
+
+
+@lru_cache(maxsize=SIGNING_KEY_CACHE_SIZE)
+def _keyed_mac(key: bytes) -> crypto_hmac.HMAC:
+    return crypto_hmac.HMAC(key, hashes.SHA256())
 
 
 def _hmac(key: bytes, message: str) -> bytes:
