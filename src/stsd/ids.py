@@ -36,10 +36,16 @@ def new_access_key_id(account: str, prefix: str = ACCESS_KEY_PREFIX) -> str:
     return prefix + _b32_80((head << 32) | int.from_bytes(noise[1:], "big"))
 
 
+_B32_PAIRS = tuple(a + b for a in _B32 for b in _B32)  # 10 bits → two characters
+
+
 def _b32_80(value: int) -> str:
     """RFC 4648 base32 of an 80-bit number (16 characters, no padding); base64.b32encode is
     pure Python and was a measurable share of minting a session."""
-    return "".join(_B32[(value >> shift) & 31] for shift in range(75, -1, -5))
+    pairs = _B32_PAIRS
+    return (pairs[(value >> 70) & 1023] + pairs[(value >> 60) & 1023] + pairs[(value >> 50) & 1023]
+            + pairs[(value >> 40) & 1023] + pairs[(value >> 30) & 1023] + pairs[(value >> 20) & 1023]
+            + pairs[(value >> 10) & 1023] + pairs[value & 1023])
 
 
 @functools.lru_cache(maxsize=65536)  # on every authenticated request; bounded against forged ids

@@ -176,9 +176,9 @@ def _java_list(values: list[Any]) -> str:
     return "[" + ", ".join(str(v) for v in values) + "]"
 
 
-def _read_list(spec: StrList | StructList, params: Mapping[str, str]) -> list[Any] | Any:
+def _read_list(spec: StrList | StructList, params: Mapping[str, str], has_members: bool = True) -> list[Any] | Any:
     prefix = f"{spec.name}.member."
-    indices = sorted(_list_indices(params, prefix))
+    indices = sorted(_list_indices(params, prefix)) if has_members else ()
     if not indices:
         # botocore sends ``Name=`` for an explicitly empty list
         return [] if spec.name in params else MISSING
@@ -201,6 +201,8 @@ def parse_params(
     """
     out: dict[str, Any] = {}
     problems = _Problems(show_values=show_values)
+    # Most requests carry no list members at all: then no list needs a scan of every key.
+    has_members = any(".member." in key for key in params)
     for spec in specs:
         if isinstance(spec, Str):
             value = params.get(spec.name, MISSING)
@@ -251,7 +253,7 @@ def parse_params(
                 _check_str(f, value, member, problems)
             out[spec.name] = {k: v for k, v in fields.items() if v is not MISSING}
         else:
-            items = _read_list(spec, params)
+            items = _read_list(spec, params, has_members)
             if items is MISSING:
                 if spec.required:
                     problems.add(None, spec.member, "Member must not be null")

@@ -8,6 +8,7 @@ A result is an ordered list of ``(name, value)`` pairs. Values are ``str``, ``in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ import orjson
 from stsd.errors import AwsError
 
 Node = tuple[str, Any]
+_NEEDS_ESCAPE = re.compile("[&<>]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,8 @@ def java_double(seconds: float) -> str:
 
 
 def _scalar_text(value: Any) -> str:
+    if type(value) is str:  # the common case: no escaping needed for most values
+        return escape(value) if _NEEDS_ESCAPE.search(value) else value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 import logging
-import uuid
+import os
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -73,11 +74,22 @@ class Outcome:
     access_key_id: str | None = None  # the signing key, for calls that fail to authenticate
 
 
-def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
-    for key, value in headers:
-        if key == name:
-            return value.decode("latin-1")
-    return None
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode("latin-1")
+
+
+def _request_id() -> str:
+    """A random (version 4) UUID string: uuid.uuid4() is several times slower, and request
+    ids need to be unique, not secret."""
+    h = "%032x" % ((_random_bits(128) & _UUID4_CLEAR) | _UUID4_SET)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_ids = random.Random()  # seeded from os.urandom; re-seeded in forked children
+os.register_at_fork(after_in_child=_ids.seed)
+_random_bits = _ids.getrandbits
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
 def _plain(status: int, body: bytes = b"", extra: list[tuple[bytes, bytes]] | None = None) -> Outcome:
@@ -110,9 +122,8 @@ class QueryPipeline:
         body = b"" if scope["method"] == "HEAD" else outcome.body
         await send({"type": "http.response.body", "body": body})
 
-    async def _read_body(self, scope: dict[str, Any], receive: Any) -> bytes | None:
+    async def _read_body(self, declared: bytes | None, receive: Any) -> bytes | None:
         limit = self.runtime.settings.max_body_bytes
-        declared = _header(scope["headers"], b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             return None
         chunks: list[bytes] = []
@@ -129,9 +140,11 @@ class QueryPipeline:
 
     async def handle(self, scope: dict[str, Any], receive: Any) -> Outcome:
         headers: list[tuple[bytes, bytes]] = scope["headers"]
+        # Header names arrive lower-cased (ASGI); the first occurrence of a repeated one wins.
+        header = {name: value for name, value in reversed(headers)}
         method: str = scope["method"]
         endpoint, path = parse_path_prefix(scope["path"])
-        host = _header(headers, b"host") or ""
+        host = header[b"host"].decode("latin-1") if b"host" in header else ""
         if endpoint is None:
             endpoint = parse_host(host)
             if endpoint is None and _looks_like_aws(host):
@@ -143,13 +156,13 @@ class QueryPipeline:
             return Outcome(200, b"", list(CORS_HEADERS))
         if method not in ("GET", "POST", "HEAD"):
             return _plain(400)
-        body = await self._read_body(scope, receive)
+        body = await self._read_body(header.get(b"content-length"), receive)
         if body is None:
             return _plain(413)
         raw_query: bytes = scope.get("query_string", b"")
         query_pairs = parse_pairs(raw_query)
         if method == "POST":
-            if not is_form_content_type(_header(headers, b"content-type")):
+            if not is_form_content_type(_text(header.get(b"content-type"))):
                 return _plain(302, extra=[(b"location", REDIRECT.encode())])
             params = first_wins(parse_pairs(body), query_pairs)
         else:
@@ -159,8 +172,8 @@ class QueryPipeline:
             if method == "GET" and "Version" in params:
                 location += f"?Version={params['Version']}"
             return _plain(302, extra=[(b"location", location.encode())])
-        request_id = str(uuid.uuid4())
-        json_wanted = render.wants_json(_header(headers, b"accept"))
+        request_id = _request_id()
+        json_wanted = render.wants_json(_text(header.get(b"accept")))
         service = STS
         outcome = Outcome(0, b"", [], params=params)
         try:
@@ -169,9 +182,11 @@ class QueryPipeline:
             service = self._service(signed, host, params)
             action = self._action(service, params)
             outcome.action = action
-            ctx = self._context(scope, headers, host, endpoint, signed, service, request_id)
+            ctx = self._context(scope, header, host, endpoint, signed, service, request_id)
             outcome.context = ctx
-            await faults.apply(self.runtime.directory.faults().get(ctx.serving_region))
+            fault = self.runtime.directory.faults().get(ctx.serving_region)
+            if fault is not None:
+                await faults.apply(fault)
             if signed is not None:
                 raw = RawRequest(method, scope.get("raw_path") or scope["path"].encode(), raw_query, headers, body)
                 ctx.principal = authenticate(
@@ -281,7 +296,7 @@ class QueryPipeline:
     def _context(
         self,
         scope: dict[str, Any],
-        headers: list[tuple[bytes, bytes]],
+        header: dict[bytes, bytes],
         host: str,
         endpoint: Endpoint | None,
         signed: sigv4.SigV4Request | None,
@@ -297,7 +312,7 @@ class QueryPipeline:
         client = scope.get("client") or ("127.0.0.1", 0)
         source_ip = client[0]
         if self.runtime.settings.trust_forwarded_for:
-            forwarded = _header(headers, b"x-forwarded-for")
+            forwarded = _text(header.get(b"x-forwarded-for"))
             if forwarded:
                 source_ip = forwarded.split(",", 1)[0].strip()
         serving_region = endpoint.region
@@ -310,7 +325,7 @@ class QueryPipeline:
             endpoint=endpoint,
             serving_region=serving_region,
             source_ip=source_ip,
-            user_agent=_header(headers, b"user-agent") or "",
+            user_agent=_text(header.get(b"user-agent")) or "",
             host=host,
             secure=scope.get("scheme") == "https",
         )
