@@ -130,3 +130,32 @@ def _shared_ring() -> Keyring:
         _RING = Keyring(session_factory(engine), Wrapper(b"\x02" * 32))
         _RING.ensure_keys()
     return _RING
+
+
+def test_remembered_tokens_still_obey_key_possession(keyring: Keyring) -> None:
+    # The first open is remembered; the second must still refuse a Region without v1 keys.
+    akid = ids.new_access_key_id("123456789012", "ASIA")
+    v1 = keyring.seal(claims(), akid, 1)
+    assert keyring.open(v1, akid)[1] == 1
+    assert keyring.open(v1, akid)[1] == 1
+    with pytest.raises(TokenError):
+        keyring.open(v1, akid, holds_v1=False)
+
+
+def test_remembered_tokens_stop_opening_once_their_key_is_purged(keyring: Keyring) -> None:
+    akid = ids.new_access_key_id("123456789012", "ASIA")
+    token = keyring.seal(claims(), akid, 2)
+    first = keyring.open(token, akid)
+    assert keyring.open(token, akid) is not None and keyring.open(token, akid)[0] is first[0]  # remembered
+    keyring.rotate()
+    assert keyring.purge(now=datetime.now(UTC) + timedelta(hours=37)) == 2
+    with pytest.raises(TokenError):
+        keyring.open(token, akid)
+
+
+def test_remembered_tokens_are_bound_to_their_access_key_id(keyring: Keyring) -> None:
+    akid = ids.new_access_key_id("123456789012", "ASIA")
+    token = keyring.seal(claims(), akid, 2)
+    keyring.open(token, akid)
+    with pytest.raises(TokenError):
+        keyring.open(token, ids.new_access_key_id("123456789012", "ASIA"))
