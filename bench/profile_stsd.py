@@ -48,7 +48,7 @@ def serve(data_dir: str, port: int, out: str, mode: str) -> None:
                     log_level="warning", server_header=False, http="httptools", loop="uvloop",
                     access_log=False)
 
-    if mode == "baseline":
+    if mode in ("baseline", "plain"):  # no profiler: what the server costs as shipped
         sys.path.insert(0, str(ROOT))
         signal.signal(signal.SIGUSR1, signal.SIG_IGN)
         signal.signal(signal.SIGUSR2, signal.SIG_IGN)
@@ -270,8 +270,9 @@ def _wait_port(port: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="profile one stsd worker under load")
     parser.add_argument("--op", default="AssumeRole", choices=("AssumeRole", "GetCallerIdentity"))
-    parser.add_argument("--mode", default="cprofile", choices=("cprofile", "sample", "baseline"),
-                        help="baseline: a bare ASGI app under the same uvicorn options (no profiler)")
+    parser.add_argument("--mode", default="cprofile", choices=("cprofile", "sample", "baseline", "plain"),
+                        help="baseline: a bare ASGI app under the same uvicorn options (no profiler); "
+                             "plain: stsd without a profiler (CPU per request only)")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rate", type=float, default=0.0,

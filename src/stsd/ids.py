@@ -29,9 +29,11 @@ def is_account_id(value: str) -> bool:
     return bool(_ACCOUNT_RE.fullmatch(value))
 
 
-def new_access_key_id(account: str, prefix: str = ACCESS_KEY_PREFIX) -> str:
-    """A key id whose body encodes ``account`` (AKIA for long-term keys, ASIA for sessions)."""
-    noise = secrets.token_bytes(5)  # one system call: 7 bits for the head, 4 bytes for the tail
+def new_access_key_id(account: str, prefix: str = ACCESS_KEY_PREFIX, noise: bytes | None = None) -> str:
+    """A key id whose body encodes ``account`` (AKIA for long-term keys, ASIA for sessions).
+    ``noise``: 5 random bytes, when the caller drew them already (one system call per key pair)."""
+    if noise is None:
+        noise = secrets.token_bytes(5)  # 7 bits for the head, 4 bytes for the tail
     head = (1 << 47) | (int(account) << 7) | (noise[0] & 0x7F)
     return prefix + _b32_80((head << 32) | int.from_bytes(noise[1:], "big"))
 
@@ -65,9 +67,15 @@ def new_unique_id(prefix: str) -> str:
     return prefix + "".join(secrets.choice(_B32) for _ in range(17))
 
 
-def new_secret_access_key() -> str:
-    """40 characters from the base64 alphabet, as AWS secrets look."""
-    return base64.b64encode(secrets.token_bytes(30)).decode("ascii")
+def new_secret_access_key(random_bytes: bytes | None = None) -> str:
+    """40 characters from the base64 alphabet, as AWS secrets look (from 30 random bytes)."""
+    return base64.b64encode(random_bytes or secrets.token_bytes(30)).decode("ascii")
+
+
+def new_key_pair(account: str, prefix: str = ACCESS_KEY_PREFIX) -> tuple[str, str]:
+    """(access key id, secret access key) from one draw of the system's CSPRNG."""
+    drawn = secrets.token_bytes(35)
+    return new_access_key_id(account, prefix, drawn[:5]), new_secret_access_key(drawn[5:])
 
 
 # --- ARNs ------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from stsd.tokens.keyring import TokenError
 MAX_CACHED_TOKEN_CHARS = 4096  # ours are under 1,000; longer ones are not worth the memory
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # per request, never shared: frozen would only slow its construction
 class RawRequest:
     method: str
     raw_path: bytes

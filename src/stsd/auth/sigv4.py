@@ -73,7 +73,7 @@ _DIGITS = re.compile(r"\d+")
 _CONTENT_SHA256 = canon.CONTENT_SHA256_HEADER.decode()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # per request, never shared: frozen would only slow its construction
 class SigV4Request:
     access_key_id: str
     scope_date: str  # YYYYMMDD from the credential scope

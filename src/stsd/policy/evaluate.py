@@ -90,7 +90,9 @@ def combine(policies: Iterable[Policy], request: Request) -> Decision:
     return Decision.ALLOW if allowed else Decision.NOT_APPLICABLE
 
 
-def _resource_grant(policies: Iterable[Policy], request: Request) -> ResourceGrant:
+def _resource_grant(policies: Sequence[Policy], request: Request) -> ResourceGrant:
+    if len(policies) == 1:  # the usual case (a role's trust policy): nothing to rank
+        return policies[0].grant(request)
     rank = _RANK
     best = ResourceGrant.NOT_APPLICABLE
     for policy in policies:

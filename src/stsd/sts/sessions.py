@@ -187,11 +187,11 @@ def token_version(ctx: RequestContext, issuing_account: str) -> int:
 def mint(ctx: RequestContext, claims: dict[str, Any], duration: int) -> tuple[list[Node], SessionClaims]:
     """Seal a new session; returns the ``Credentials`` element and the claims."""
     issued = int(ctx.now.timestamp())
-    access_key_id = ids.new_access_key_id(claims["account"], ids.SESSION_KEY_PREFIX)
+    access_key_id, secret = ids.new_key_pair(claims["account"], ids.SESSION_KEY_PREFIX)
     sealed = SessionClaims(
         issued_at=issued,
         expires_at=issued + duration,
-        secret=ids.new_secret_access_key(),
+        secret=secret,
         region=ctx.serving_region,
         **claims,
     )
