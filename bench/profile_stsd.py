@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def serve(data_dir: str, port: int, out: str, mode: str) -> None:
     import uvicorn
 
+    from stsd.server.http_protocol import UVICORN_HTTP  # as `stsd serve` runs it
+
     os.environ["STSD_DATA_DIR"] = data_dir
     os.environ["STSD_EMULATOR"] = "0"
     os.environ["STSD_QUOTA_RATE"] = "0"  # measure the server, not the per-account quota
@@ -45,7 +47,7 @@ def serve(data_dir: str, port: int, out: str, mode: str) -> None:
     def run() -> None:
         target = "bench.profile_stsd:bare_app" if mode == "baseline" else "stsd.server.app:app_from_env"
         uvicorn.run(target, factory=mode != "baseline", host="127.0.0.1", port=port, workers=1,
-                    log_level="warning", server_header=False, http="httptools", loop="uvloop",
+                    log_level="warning", server_header=False, http=UVICORN_HTTP, loop="uvloop",
                     access_log=False)
 
     if mode in ("baseline", "plain"):  # no profiler: what the server costs as shipped

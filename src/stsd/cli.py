@@ -120,6 +120,8 @@ def serve(
     }
     for name, value in env.items():
         os.environ[ENV_PREFIX + name] = value
+    from stsd.server.http_protocol import UVICORN_HTTP
+
     uvicorn.run(
         "stsd.server.app:app_from_env",
         factory=True,
@@ -128,7 +130,7 @@ def serve(
         workers=workers,
         log_level=log_level,
         server_header=False,
-        http="httptools",
+        http=UVICORN_HTTP,  # uvicorn's httptools protocol, one write per response
         loop="uvloop",
         access_log=False,
         timeout_graceful_shutdown=5,  # idle keep-alive (TLS) connections must not hold shutdown
