@@ -91,8 +91,6 @@ def test_failures_are_recorded_without_the_token(server, sts, make_role, issuer,
     assert code == "InvalidIdentityToken"
 
 
-@pytest.mark.xfail(strict=False, reason="needs src/stsd/audit/record.py to merge the handler's "
-                   "ctx.audit['additionalEventData'] and ctx.audit['requestParameters'] into the record")
 def test_verification_method_and_token_claims_in_the_record(server, sts, make_role, issuer, provider):
     role = make_role(web_trust(issuer, actions=("sts:AssumeRoleWithWebIdentity", "sts:TagSession",
                                                 "sts:SetSourceIdentity")))

@@ -43,6 +43,9 @@ class Action:
     unsigned: bool = False  # AssumeRoleWithSAML / AssumeRoleWithWebIdentity
     blocking: bool = False  # touches the database: runs in a worker thread
     read_only: bool = True  # CloudTrail's readOnly
+    # Unsigned actions: the account whose request quota a call draws on (e.g. the role's),
+    # from the raw parameters; None when the parameters name no account.
+    quota_account: Callable[[dict[str, str]], str | None] | None = None
 
 
 def _collect(package: str) -> dict[str, Action]:

@@ -205,6 +205,12 @@ class QueryPipeline:
                 if service is STS:
                     rules.check_caller(ctx, ctx.principal)
                 self._charge_quota(ctx, service, ctx.principal.account)
+            elif action.quota_account is not None:
+                # Unsigned: the account the call acts for pays, if it exists here (unknown
+                # accounts get no bucket: hostile input must not grow the quota table).
+                account_id = action.quota_account(params)
+                if account_id is not None and self.runtime.directory.account(account_id) is not None:
+                    self._charge_quota(ctx, service, account_id)
             # IAM leaves the offending value out of its validation messages; STS prints it.
             values = parse_params(action.params, params, show_values=service is not IAM)
             if action.blocking:

@@ -374,4 +374,10 @@ def handle(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     ]
 
 
-ACTION = Action("AssumeRoleWithWebIdentity", STS, PARAMS, handle, unsigned=True, blocking=True)
+def _role_account(params: dict[str, str]) -> str | None:
+    parsed = role_name_from_arn(params.get("RoleArn", ""))
+    return parsed[0] if parsed is not None else None
+
+
+ACTION = Action("AssumeRoleWithWebIdentity", STS, PARAMS, handle, unsigned=True, blocking=True,
+                quota_account=_role_account)
