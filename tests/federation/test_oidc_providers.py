@@ -191,3 +191,15 @@ def test_providers_are_in_the_store(server, iam):
         assert (provider.arn, provider.client_ids, provider.thumbprints) == (arn, ("aud-1",), (A,))
     finally:
         runtime.close()
+
+
+def test_account_summary_counts_providers(iam):
+    def providers() -> int:
+        return iam.get_account_summary()["SummaryMap"]["Providers"]
+
+    before = providers()
+    assert before == len(arns(iam))
+    arn = iam.create_open_id_connect_provider(Url=url(), ClientIDList=["app"])["OpenIDConnectProviderArn"]
+    assert providers() == before + 1
+    iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    assert providers() == before

@@ -21,7 +21,7 @@ QUOTAS = {
     "PolicyVersionsInUseQuota": 10000, "PolicySizeQuota": 6144, "UserPolicySizeQuota": 2048,
     "RolePolicySizeQuota": 10240, "GroupPolicySizeQuota": 5120, "AssumeRolePolicySizeQuota": 2048,
 }
-UNMODELLED = ("Groups", "InstanceProfiles", "Providers", "ServerCertificates", "AccountPasswordPresent",
+UNMODELLED = ("Groups", "InstanceProfiles", "ServerCertificates", "AccountPasswordPresent",
               "AccountSigningCertificatesPresent", "AccountMFAEnabled")
 
 
@@ -36,6 +36,7 @@ def get_account_summary(ctx: RequestContext, _params: dict[str, Any]) -> list[No
         "Roles": len(account.roles),
         "Policies": len(account.policies),
         "PolicyVersionsInUse": sum(1 for arn in attached if arn in account.policies),
+        "Providers": len(account.oidc_providers),  # identity providers: OIDC (SAML is not modelled)
         "MFADevices": len(account.mfa_devices),
         "MFADevicesInUse": sum(1 for d in account.mfa_devices.values() if d.user_name),
         "AccountAccessKeysPresent": int(bool(account.user_keys(None))),
