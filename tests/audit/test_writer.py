@@ -29,6 +29,7 @@ from stsd.audit.writer import AuditTrail
 from stsd.auth import principal as p
 from stsd.errors import AccessDenied
 from stsd.protocol.params import Str, StructList
+from stsd.protocol.render import Members
 from stsd.regions.endpoints import global_endpoint
 from stsd.server.context import RequestContext
 from stsd.server.pipeline import Outcome
@@ -172,6 +173,25 @@ def test_parameters_of_an_unknown_or_partly_masked_action_are_built_in_the_serve
     [_, _, [wire]] = orjson.loads(batch_line(0, [capture(outcome)]))
     assert b'"123456"' not in orjson.dumps(wire)
     assert restore(wire).request_parameters == elements.request_parameters(copy.params, outcome.params)
+
+
+def test_result_nodes_cross_without_secrets_and_become_the_same_response_elements():
+    when = datetime(2025, 2, 12, 23, 16, 48, 123456, tzinfo=UTC)
+    outcome = _assume_role_outcome()
+    outcome.result = [
+        ("Credentials", [("AccessKeyId", "ASIA1"), ("SecretAccessKey", MINTED_SECRET), ("SessionToken", "tok"),
+                         ("Expiration", when)]),
+        ("Devices", Members([[("SerialNumber", "arn:1"), ("Base32StringSeed", "SEEDSEEDSEED")], "plain",
+                             Members(["nested"])])),
+        ("PackedPolicySize", 7), ("IsTruncated", False), ("Ratio", 0.5), ("SourceIdentity", None)]
+    line = batch_line(0, [capture(outcome)])
+    assert MINTED_SECRET.encode() not in line and b"SEEDSEEDSEED" not in line
+    [_, _, [wire]] = orjson.loads(line)
+    assert restore(wire).response_elements == elements.response_elements(outcome.result)
+    outcome.result = [("Odd", ("a", "tuple"))]  # no tag for it: reduced in the server process instead
+    [_, _, [wire]] = orjson.loads(batch_line(0, [capture(outcome)]))
+    assert restore(wire).response_elements == {"odd": ["a", "tuple"]}  # as the record's JSON has it
+    assert orjson.dumps(elements.response_elements(outcome.result)) == b'{"odd":["a","tuple"]}'
 
 
 # --- delivery (writer process side) -----------------------------------------------------------------------

@@ -7,10 +7,10 @@ exactly what the record needs:
 
 - the principal as its plain fields, its session claims *without* the session's secret key,
   and the user/role behind it as (id, account, name, path, arn);
-- the action's result already reduced to CloudTrail's ``responseElements``
-  (:func:`stsd.audit.elements.response_elements`: no ``SecretAccessKey``, no MFA seed; the
+- the action's result nodes without the members ``responseElements`` leaves out
+  (:data:`stsd.audit.elements.SECRET_RESULTS`: no ``SecretAccessKey``, no MFA seed; the
   session token stays, as today's records and AWS's have it), so secrets never leave the
-  server process;
+  server process; the writer turns them into ``responseElements``;
 - the query parameters the action declares, with every value the record would mask or leave
   out (one-time codes, passwords, federation tokens) already replaced
   (:mod:`stsd.audit.redact`); the writer builds ``requestParameters`` from them with the
@@ -36,6 +36,7 @@ import orjson
 from stsd.audit import elements, redact
 from stsd.audit.record import Call, action_call, extended_request_id, responds
 from stsd.auth.principal import Principal
+from stsd.protocol.render import Members, Node
 from stsd.tokens.claims import SessionClaims
 
 if TYPE_CHECKING:
@@ -73,6 +74,40 @@ def _principal(principal: Principal | None) -> list[Any] | None:
             _VIEW(user) if user is not None else None, _VIEW(role) if role is not None else None]
 
 
+class _Untagged(Exception):
+    """A result value the wire has no tag for."""
+
+
+def _value(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or value is None or kind is bool or kind is float:
+        return value
+    if kind is list:
+        return {"n": _nodes(value)}
+    if kind is datetime:
+        return {"t": value.timestamp()}
+    if kind is Members:
+        return {"m": [_value(item) for item in value.items]}
+    raise _Untagged
+
+
+def _nodes(nodes: Sequence[Node]) -> list[tuple[str, Any]]:
+    # The same secrets response_elements leaves out, at every level: they never leave this process.
+    return [(name, _value(value)) for name, value in nodes if name not in elements.SECRET_RESULTS]
+
+
+def _response(result: Sequence[Node] | None) -> list[Any] | None:
+    """The result for ``responseElements``: its nodes without secrets, tagged for JSON (the
+    writer runs :func:`~stsd.audit.elements.response_elements` on them: cheaper here than
+    running it here), or — for a value without a tag — the elements themselves."""
+    if result is None:
+        return None
+    try:
+        return ["nodes", _nodes(result)]
+    except _Untagged:
+        return ["elements", elements.response_elements(result)]
+
+
 def capture(item: Outcome | Call) -> bytes:
     """The call reduced to primitives and encoded (server process, request path): a bytes
     object, which the garbage collector never has to look at while it waits to be sent."""
@@ -90,8 +125,7 @@ def reduce(item: Outcome | Call) -> tuple[Any, ...]:
     ctx, action, error = item.context, item.action, item.error
     assert ctx is not None and action is not None
     sts = action.service.name == "sts"
-    response = (elements.response_elements(item.result)
-                if responds(sts, action.name, action.read_only, error is not None) else None)
+    response = _response(item.result) if responds(sts, action.name, action.read_only, error is not None) else None
     params = redact.policy(action)
     if params is not None:  # the raw members, secrets hidden: the writer builds requestParameters
         raw, request = True, params.apply(item.params)
@@ -153,6 +187,20 @@ def restore_principal(wire: Sequence[Any] | None) -> Principal | None:
                      role=cast(Any, View(*role)) if role is not None else None)
 
 
+def _restore_value(value: Any) -> Any:
+    if type(value) is dict:
+        if "n" in value:
+            return _restore_nodes(value["n"])
+        if "m" in value:
+            return Members([_restore_value(item) for item in value["m"]])
+        return _time(value["t"])
+    return value
+
+
+def _restore_nodes(nodes: Sequence[Any]) -> list[Node]:
+    return [(name, _restore_value(value)) for name, value in nodes]
+
+
 def restore(wire: Sequence[Any]) -> Call:
     """The Call a captured item stands for (writer process)."""
     if wire[0] == CALL:
@@ -167,6 +215,8 @@ def restore(wire: Sequence[Any]) -> Call:
      audit, extended) = wire
     if raw:
         params = elements.request_parameters(redact.specs(service, name), params)
+    if response is not None:
+        response = elements.response_elements(_restore_nodes(response[1])) if response[0] == "nodes" else response[1]
     return action_call(
         sts=service == "sts", action_name=name, read_only=read_only, time=_time(timestamp),
         endpoint_region=endpoint_region, endpoint_type=endpoint_type, serving_region=serving_region,
