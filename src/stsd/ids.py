@@ -10,6 +10,7 @@ keys, which keeps the fifth character out of the legacy ``I``/``J`` range).
 from __future__ import annotations
 
 import base64
+import binascii
 import functools
 import re
 import secrets
@@ -69,7 +70,7 @@ def new_unique_id(prefix: str) -> str:
 
 def new_secret_access_key(random_bytes: bytes | None = None) -> str:
     """40 characters from the base64 alphabet, as AWS secrets look (from 30 random bytes)."""
-    return base64.b64encode(random_bytes or secrets.token_bytes(30)).decode("ascii")
+    return binascii.b2a_base64(random_bytes or secrets.token_bytes(30), newline=False).decode("ascii")
 
 
 def new_key_pair(account: str, prefix: str = ACCESS_KEY_PREFIX) -> tuple[str, str]:

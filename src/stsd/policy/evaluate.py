@@ -27,6 +27,8 @@ from stsd.policy.model import Decision, Policy, PolicyKind, Request, ResourceGra
 
 
 class AuthzReason(enum.Enum):
+    __hash__ = object.__hash__  # members are singletons; Enum's own hash runs Python code
+
     ALLOWED_BY_IDENTITY = "allowed by an identity-based policy"
     ALLOWED_BY_RESOURCE = "allowed by a resource-based policy"
     ALLOWED_CROSS_ACCOUNT = "allowed by identity-based and resource-based policies"

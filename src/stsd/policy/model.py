@@ -14,6 +14,8 @@ from stsd.policy.variables import Unresolved
 
 
 class PolicyKind(enum.Enum):
+    __hash__ = object.__hash__  # members are singletons; Enum's own hash runs Python code
+
     IDENTITY = "identity"  # user/role inline & managed policies, permissions boundaries
     SESSION = "session"  # session policies (same grammar as IDENTITY)
     TRUST = "trust"  # role trust policy: Principal required, Resource prohibited
@@ -21,6 +23,8 @@ class PolicyKind(enum.Enum):
 
 
 class Decision(enum.Enum):
+    __hash__ = object.__hash__  # members are singletons; Enum's own hash runs Python code
+
     ALLOW = "Allow"
     DENY = "Deny"  # explicit deny
     NOT_APPLICABLE = "NotApplicable"  # implicit deny
@@ -28,6 +32,8 @@ class Decision(enum.Enum):
 
 class ResourceGrant(enum.Enum):
     """How a resource-based policy (e.g. a role trust policy) answered for a caller."""
+
+    __hash__ = object.__hash__  # members are singletons; Enum's own hash runs Python code
 
     DENY = "Deny"
     NOT_APPLICABLE = "NotApplicable"

@@ -171,7 +171,7 @@ class Keyring:
         sealed = header + key.aead.encrypt(header[4:], packed or raw, header + access_key_id.encode())
         if version == 2:
             sealed += _commitment(key, sealed)
-        return base64.b64encode(sealed).decode("ascii")
+        return binascii.b2a_base64(sealed, newline=False).decode("ascii")
 
     def open(self, token: str, access_key_id: str, *, holds_v1: bool = True) -> tuple[SessionClaims, int]:
         """(claims, token version). ``holds_v1=False`` models a Region without v1 keys."""
