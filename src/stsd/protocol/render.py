@@ -67,9 +67,14 @@ def _scalar_text(value: Any) -> str:
 def _xml_nodes(nodes: Sequence[Node], depth: int, out: list[str]) -> None:
     pad = "  " * depth
     for name, value in nodes:
-        if value is None:
+        kind = type(value)
+        if kind is str:  # most elements: checked first, escaped only when needed
+            if "&" in value or "<" in value or ">" in value:
+                value = escape(value)
+            out.append(f"{pad}<{name}>{value}</{name}>\n")
+        elif value is None:
             continue
-        if isinstance(value, Members):
+        elif kind is Members:
             if not value.items:
                 out.append(f"{pad}<{name}/>\n")
                 continue
