@@ -9,6 +9,8 @@ from IAM responses quoted in cfn-lint#722/#996, aws-cdk#16256, qontract-reconcil
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from stsd.testing import Credentials
@@ -31,6 +33,7 @@ from tests.e2e.test_iam_support import (
     totp,
     unique,
 )
+from tests.e2e.test_sts_helpers import ROOT_ACCOUNT, root_credentials
 
 
 def user_names(iam, prefix: str = "/") -> list[str]:
@@ -315,3 +318,11 @@ def test_delete_user_after_clean_up(iam_a):
     assert iam_a.list_access_keys(UserName=name)["AccessKeyMetadata"] == []
     assert iam_a.list_user_policies(UserName=name)["PolicyNames"] == []
     assert iam_a.list_attached_user_policies(UserName=name)["AttachedPolicies"] == []
+
+
+def test_get_user_as_root_describes_the_root_user(server):
+    me = server.client("iam", root_credentials(server)).get_user()["User"]
+    assert set(me) == {"UserId", "Arn", "CreateDate"}
+    assert me["UserId"] == ROOT_ACCOUNT
+    assert me["Arn"] == f"arn:aws:iam::{ROOT_ACCOUNT}:root"
+    assert abs(me["CreateDate"] - datetime.now(UTC)) < timedelta(hours=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stsd.auth import principal as p
 from stsd.iam import api
 from stsd.protocol.render import Node
 from stsd.server.context import RequestContext
@@ -22,6 +23,13 @@ def create_user(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
 
 
 def get_user(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
+    caller = ctx.caller()
+    if params.get("UserName") is None and caller.kind == p.ROOT:
+        # The root user describes itself: its account id, root ARN and the account's
+        # creation time (no Path or UserName), as `aws iam get-user` shows with root keys.
+        account = ctx.runtime.directory.account(caller.account)
+        created = account.created_at if account is not None else ctx.now
+        return [("User", [("UserId", caller.account), ("Arn", caller.arn), ("CreateDate", created)])]
     name = api.caller_user_name(ctx, params.get("UserName"))
     account = api.authorize(ctx, "iam:GetUser", *api.target(ctx, "user", name))
     return [("User", api.user_node(api.require_user(account, name)))]
