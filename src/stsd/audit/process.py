@@ -59,8 +59,10 @@ class WriterProcess:
         with contextlib.suppress(OSError):  # best effort: the default 64 KiB works too
             fcntl.fcntl(self._to_child, _F_SETPIPE_SZ, PIPE_SIZE)
         try:
+            # Its own process group: a Ctrl-C meant for the server (the terminal's foreground
+            # group) must not interrupt the writer, least of all while it starts up.
             self.process = subprocess.Popen([sys.executable, "-m", "stsd.audit.worker"],
-                                            stdin=child_in, stdout=child_out, close_fds=True)
+                                            stdin=child_in, stdout=child_out, close_fds=True, process_group=0)
         except BaseException:
             for fd in (self._to_child, self._from_child):
                 os.close(fd)

@@ -168,14 +168,13 @@ class AuditTrail:
         if lost:
             metrics.DROPPED.labels("writer_lost").inc(lost)
         status = writer.process.poll()
-        why = (f"the writer process {writer.pid} exited unexpectedly (status {'?' if status is None else status}); "
-               f"{lost} record(s) lost")
-        if self._closed:
-            log.error("audit: %s", why)
-        else:
-            self._respawn_later(why)
+        self._respawn_later(f"the writer process {writer.pid} exited unexpectedly "
+                            f"(status {'?' if status is None else status}); {lost} record(s) lost")
 
     def _respawn_later(self, why: str) -> None:
+        if self._closed:
+            log.error("audit: %s", why)
+            return
         log.error("audit: %s; starting a new one in %.1fs", why, self._respawn_wait)
         self._respawn_at = time.monotonic() + self._respawn_wait
         self._respawn_wait = min(self._respawn_wait * 2, RESPAWN_SECONDS[1])
