@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bench.audit_writer import describe as describe_writer
 from bench.scenarios import Measurement, Plan
 from bench.signing import ASSUME_ROLE, GET_CALLER_IDENTITY, OPERATIONS
 
@@ -75,8 +76,10 @@ def ab_verdict(plan: Plan, scenario: str, runs: dict[str, Measurement]) -> Verdi
         return Verdict(title, goal, "incomplete", None)
     ratio = _ratio(a.rps, b.rps)
     per_cpu = _ratio(a.rps_per_cpu, b.rps_per_cpu)
-    return Verdict(f"{title} (c={plan.concurrency})", goal,
-                   f"{_x(ratio)} ({a.rps:.0f} vs {b.rps:.0f} req/s); per server CPU-second {_x(per_cpu)}",
+    measured = f"{_x(ratio)} ({a.rps:.0f} vs {b.rps:.0f} req/s); per server CPU-second {_x(per_cpu)}"
+    if a.writer:  # audit on: the writer process works outside the server's pinned core
+        measured += f"; {describe_writer(a.writer)}"
+    return Verdict(f"{title} (c={plan.concurrency})", goal, measured,
                    ratio is not None and ratio >= AB_FLOOR, a.all_ok and b.all_ok)
 
 
@@ -239,6 +242,10 @@ def ab_table(plan: Plan, scenario: str, runs: dict[str, Measurement]) -> Table:
                       f"{m.foreign_cpu:.0%}",
                       f"{m.rps_per_cpu:.0f} ({_x(_ratio(m.rps_per_cpu, base.rps_per_cpu if base else None))})",
                       f"{m.rss_after_kib / MIB:.1f}", f"{m.loadgen_cpu:.0%}", _statuses(m))
+    writers = [f"{variant}: {describe_writer(m.writer)}" for variant, m in runs.items() if m.writer]
+    if writers:
+        table.caption = "; ".join(writers)
+        table.caption_justify = "left"
     return table
 
 
