@@ -82,7 +82,7 @@ def responds(sts: bool, action_name: str, read_only: bool, failed: bool) -> bool
 
 
 def extended_request_id(headers: list[tuple[bytes, bytes]]) -> str | None:
-    for name, value in headers:
+    for name, value in reversed(headers):  # the pipeline appends it last
         if name == _EXTENDED_ID:
             return value.decode()
     return None

@@ -78,22 +78,31 @@ class _Untagged(Exception):
     """A result value the wire has no tag for."""
 
 
-def _value(value: Any) -> Any:
-    kind = type(value)
-    if kind is str or kind is int or value is None or kind is bool or kind is float:
-        return value
-    if kind is list:
-        return {"n": _nodes(value)}
-    if kind is datetime:
-        return {"t": value.timestamp()}
-    if kind is Members:
-        return {"m": [_value(item) for item in value.items]}
-    raise _Untagged
-
-
 def _nodes(nodes: Sequence[Node]) -> list[tuple[str, Any]]:
-    # The same secrets response_elements leaves out, at every level: they never leave this process.
-    return [(name, _value(value)) for name, value in nodes if name not in elements.SECRET_RESULTS]
+    """Result nodes without the members ``responseElements`` leaves out — the same secrets, at
+    every level: they never leave this process — tagged for JSON. (One loop, types tested
+    inline: this runs for every call.)"""
+    secrets = elements.SECRET_RESULTS
+    out = []
+    for name, value in nodes:
+        if name in secrets:
+            continue
+        kind = type(value)
+        if kind is list:
+            value = {"n": _nodes(value)}
+        elif kind is datetime:
+            value = {"t": value.timestamp()}
+        elif kind is Members:
+            value = {"m": [_value(item) for item in value.items]}
+        elif not (kind is str or value is None or kind is int or kind is bool or kind is float):
+            raise _Untagged
+        out.append((name, value))
+    return out
+
+
+def _value(value: Any) -> Any:
+    """One item of a Members list, tagged like a node's value."""
+    return _nodes([("", value)])[0][1]
 
 
 def _response(result: Sequence[Node] | None) -> list[Any] | None:
@@ -126,6 +135,7 @@ def reduce(item: Outcome | Call) -> tuple[Any, ...]:
     assert ctx is not None and action is not None
     sts = action.service.name == "sts"
     response = _response(item.result) if responds(sts, action.name, action.read_only, error is not None) else None
+    headers = item.headers
     params = redact.policy(action)
     if params is not None:  # the raw members, secrets hidden: the writer builds requestParameters
         raw, request = True, params.apply(item.params)
@@ -135,7 +145,7 @@ def reduce(item: Outcome | Call) -> tuple[Any, ...]:
             ctx.endpoint.region, ctx.endpoint.endpoint_type, ctx.serving_region, ctx.source_ip, ctx.user_agent,
             ctx.host, ctx.request_id, _principal(ctx.principal), item.access_key_id, raw, request, response,
             error.trail_code if error is not None else None, error.message if error is not None else None,
-            ctx.audit or None, extended_request_id(item.headers) if sts else None)
+            ctx.audit or None, extended_request_id(headers) if sts and headers else None)
 
 
 def batch_line(seq: int, captured: Sequence[bytes]) -> bytes:
