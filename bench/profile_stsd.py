@@ -48,7 +48,7 @@ def serve(data_dir: str, port: int, out: str, mode: str) -> None:
         target = "bench.profile_stsd:bare_app" if mode == "baseline" else "stsd.server.app:app_from_env"
         uvicorn.run(target, factory=mode != "baseline", host="127.0.0.1", port=port, workers=1,
                     log_level="warning", server_header=False, http=UVICORN_HTTP, loop="uvloop",
-                    access_log=False)
+                    access_log=False, proxy_headers=False)
 
     if mode in ("baseline", "plain"):  # no profiler: what the server costs as shipped
         sys.path.insert(0, str(ROOT))

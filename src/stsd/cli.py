@@ -74,6 +74,10 @@ def serve(
     redis_url: str | None = typer.Option(None, "--redis", help="Redis URL to share quotas between workers/nodes."),
     region_transition_seconds: float = typer.Option(5.0, "--region-transition-seconds",
                                                     help="How long opt-in Regions stay ENABLING/DISABLING."),
+    trust_forwarded_for: bool = typer.Option(False, "--trust-forwarded-for",
+                                             help="Take the caller's address (aws:SourceIp, CloudTrail "
+                                                  "sourceIPAddress) from X-Forwarded-For: only behind a proxy "
+                                                  "that sets it."),
     oidc_ca_file: Path | None = typer.Option(None, "--oidc-ca-file", envvar="STSD_OIDC_CA_FILE",
                                              help="PEM file of CA certificates to trust, besides the system's, "
                                                   "when fetching OIDC identity providers' keys."),
@@ -117,6 +121,7 @@ def serve(
         "WORKERS": str(workers),
         "REGION_TRANSITION_SECONDS": str(region_transition_seconds),
         "OIDC_CA_FILE": str(oidc_ca_file) if oidc_ca_file else "",
+        "TRUST_FORWARDED_FOR": "1" if trust_forwarded_for else "0",
     }
     for name, value in env.items():
         os.environ[ENV_PREFIX + name] = value
@@ -131,6 +136,10 @@ def serve(
         log_level=log_level,
         server_header=False,
         http=UVICORN_HTTP,  # uvicorn's httptools protocol, one write per response
+        # uvicorn would otherwise take the client address from X-Forwarded-For sent from
+        # 127.0.0.1, letting any local client choose its aws:SourceIp; stsd reads that
+        # header itself, and only when the operator says a proxy sets it (trust_forwarded_for).
+        proxy_headers=False,
         loop="uvloop",
         access_log=False,
         timeout_graceful_shutdown=5,  # idle keep-alive (TLS) connections must not hold shutdown

@@ -11,7 +11,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 
-from stsd.testing import Credentials
+from stsd.testing import Credentials, start_server
 from tests.conftest import ACCOUNT_A
 
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
@@ -225,3 +225,42 @@ def test_iam_responses_use_iam_namespace(server: Any, admin: Credentials) -> Non
     assert response.text.startswith('<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">')
     assert "<Code>NoSuchEntity</Code>" in response.text
     assert "<Message>The user with name nobody-here cannot be found.</Message>" in response.text
+
+
+def test_x_forwarded_for_is_not_trusted_by_default(server: Any, make_user: Any) -> None:
+    # aws:SourceIp is the connection's address unless the operator turned on
+    # --trust-forwarded-for: a client must not pick its own address with a header.
+    policy = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:GetAccessKeyInfo",'
+              '"Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"%s"}}}]}')
+    body = f"Action=GetAccessKeyInfo&Version=2011-06-15&AccessKeyId={admin_key(server)}"
+    spoof = {"X-Forwarded-For": "203.0.113.7"}
+    outside = make_user(policy=policy % "203.0.113.0/24")
+    denied = signed_post(server.endpoint_url + "/", body, outside, headers=spoof)
+    assert denied.status_code == 403
+    assert "<Code>AccessDenied</Code>" in denied.text
+    loopback = make_user(policy=policy % "127.0.0.0/8")  # the control: the real address decides
+    assert signed_post(server.endpoint_url + "/", body, loopback, headers=spoof).status_code == 200
+
+
+def admin_key(server: Any) -> str:
+    return server.admins[ACCOUNT_A].access_key_id
+
+
+def test_x_forwarded_for_is_the_source_behind_a_trusted_proxy() -> None:
+    proxied = start_server((ACCOUNT_A,), extra_args=("--trust-forwarded-for",))
+    try:
+        iam = proxied.client("iam")
+        iam.create_user(UserName="behind-proxy")
+        iam.put_user_policy(UserName="behind-proxy", PolicyName="p", PolicyDocument=(
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:GetAccessKeyInfo",'
+            '"Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}]}'))
+        key = iam.create_access_key(UserName="behind-proxy")["AccessKey"]
+        creds = Credentials(ACCOUNT_A, key["AccessKeyId"], key["SecretAccessKey"])
+        body = f"Action=GetAccessKeyInfo&Version=2011-06-15&AccessKeyId={admin_key(proxied)}"
+        spoof = {"X-Forwarded-For": "203.0.113.7, 10.0.0.1"}  # the first address is the client's
+        reply = signed_post(proxied.endpoint_url + "/", body, creds, headers=spoof)
+        assert reply.status_code == 200, reply.text
+        direct = signed_post(proxied.endpoint_url + "/", body, creds)
+        assert direct.status_code == 403 and "<Code>AccessDenied</Code>" in direct.text
+    finally:
+        proxied.cleanup()

@@ -112,6 +112,7 @@ def app_from_env() -> StsdApp:
             redis_url=env.get("STSD_REDIS") or None,
             workers=int(env.get("STSD_WORKERS", "1")),
             region_transition_seconds=float(env.get("STSD_REGION_TRANSITION_SECONDS", "5")),
+            trust_forwarded_for=env.get("STSD_TRUST_FORWARDED_FOR") == "1",
             audit_enabled=env.get("STSD_AUDIT", "1") != "0",
             audit_flush_seconds=float(env.get("STSD_AUDIT_FLUSH_SECONDS", "1")),
             audit_queue_size=int(env.get("STSD_AUDIT_QUEUE_SIZE", "20000")),
