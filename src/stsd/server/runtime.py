@@ -30,7 +30,7 @@ class Runtime:
     iam: IamStore
     regions: RegionStore
     keyring: Keyring
-    audit: AuditTrail | None = None  # the writer thread is started by the app's lifespan
+    audit: AuditTrail | None = None  # its writer process is started by the app's lifespan
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
