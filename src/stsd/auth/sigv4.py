@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -71,6 +71,9 @@ _ISO_BASIC = re.compile(r"\d{8}T\d{6}Z")
 _AUTH_SEPARATORS = re.compile(r"[,\s]+")
 _DIGITS = re.compile(r"\d+")
 _CONTENT_SHA256 = canon.CONTENT_SHA256_HEADER.decode()
+# Request headers as ASGI gives them (lower-case names), or the pipeline's map of them
+# (first occurrence of each name).
+Headers = Sequence[tuple[bytes, bytes]] | Mapping[bytes, bytes]
 
 
 @dataclass(slots=True)  # per request, never shared: frozen would only slow its construction
@@ -97,7 +100,7 @@ class SigV4Request:
 
 
 def parse_request(
-    method: str, headers: Sequence[tuple[bytes, bytes]], query: Sequence[tuple[str, str]]
+    method: str, headers: Headers, query: Sequence[tuple[str, str]]
 ) -> SigV4Request | None:
     """Extract the SigV4 elements of a request, raising AWS's errors for malformed ones.
 
@@ -124,7 +127,7 @@ def parse_request(
 
 
 def _parse_authorization(
-    authorization: str, headers: Sequence[tuple[bytes, bytes]], params: dict[str, str]
+    authorization: str, headers: Headers, params: dict[str, str]
 ) -> SigV4Request:
     # AWS's order: key=value syntax, required parts, date format, (its clock check — here
     # check_time), Host signed, algorithm, credential shape.
@@ -166,7 +169,7 @@ def _auth_fields(tokens: list[str], authorization: str) -> dict[str, str]:
 
 
 def _require_header_parts(
-    fields: dict[str, str], headers: Sequence[tuple[bytes, bytes]], header: str
+    fields: dict[str, str], headers: Headers, header: str
 ) -> tuple[str, bool]:
     """All four parts are reported at once; returns (date value, came from Date header).
 
@@ -184,7 +187,7 @@ def _require_header_parts(
     return date_value, from_date_header
 
 
-def _parse_presigned(headers: Sequence[tuple[bytes, bytes]], params: dict[str, str]) -> SigV4Request:
+def _parse_presigned(headers: Headers, params: dict[str, str]) -> SigV4Request:
     missing = [MSG_QUERY_REQUIRES.format(name=name) for name in _QUERY_AUTH_PARAMS if not params.get(name)]
     if missing:
         raise IncompleteSignature("".join(missing) + MSG_QUERY_REEXAMINE)
@@ -235,7 +238,7 @@ def _expires(value: str | None) -> int | None:
 # --- dates --------------------------------------------------------------------------------
 
 
-def _request_date(headers: Sequence[tuple[bytes, bytes]]) -> tuple[str | None, bool]:
+def _request_date(headers: Headers) -> tuple[str | None, bool]:
     """(value, came_from_Date_header): X-Amz-Date wins; an empty one counts as absent."""
     amz_date = _first_header(headers, b"x-amz-date")
     if amz_date:
@@ -321,6 +324,8 @@ def check_time(req: SigV4Request, now: datetime) -> None:
 
 def _utc_seconds(now: datetime) -> datetime:
     # Whole seconds, so the edge printed in the message is the edge actually applied.
+    if now.tzinfo is UTC and not now.microsecond:
+        return now  # what the pipeline passes
     now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
     return now.replace(microsecond=0)
 
@@ -365,7 +370,10 @@ def verify(
 # --- small helpers ------------------------------------------------------------------------
 
 
-def _first_header(headers: Sequence[tuple[bytes, bytes]], name: bytes) -> str | None:
+def _first_header(headers: Headers, name: bytes) -> str | None:
+    if isinstance(headers, dict):  # the pipeline's map: lower-case names, first occurrence kept
+        value = headers.get(name)
+        return None if value is None else value.decode("latin-1")
     for raw_name, raw_value in headers:
         if raw_name.lower() == name:
             return raw_value.decode("latin-1")

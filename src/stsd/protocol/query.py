@@ -6,6 +6,7 @@ wins, unknown parameters are ignored (the action's declaration simply never read
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import unquote_plus
 
 MAX_BODY_BYTES = 10_000_000  # AWS accepts exactly 10,000,000 bytes and answers 413 above
@@ -50,4 +51,9 @@ def first_wins(*sources: list[tuple[str, str]]) -> dict[str, str]:
 def is_form_content_type(content_type: str | None) -> bool:
     if not content_type:
         return False
+    return _is_form(content_type)
+
+
+@lru_cache(maxsize=256)  # clients send a few distinct values; bounded against hostile ones
+def _is_form(content_type: str) -> bool:
     return content_type.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded"

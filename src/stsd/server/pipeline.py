@@ -8,6 +8,7 @@ metrics, admin) is an ordinary Starlette app mounted beside it.
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import os
 import random
@@ -73,6 +74,19 @@ class Outcome:
     params: dict[str, str] | None = None  # the raw query parameters
     result: Sequence[Node] | None = None  # the action's result (holds secrets: never logged as is)
     access_key_id: str | None = None  # the signing key, for calls that fail to authenticate
+
+
+_clock: tuple[int, datetime] = (0, datetime.fromtimestamp(0, UTC))
+
+
+def _now() -> datetime:
+    """The current UTC time in whole seconds (AWS timestamps have none); one datetime per
+    second is built and shared, as datetimes are immutable."""
+    global _clock
+    second = int(time.time())
+    if _clock[0] != second:
+        _clock = (second, datetime.fromtimestamp(second, UTC))
+    return _clock[1]
 
 
 def _text(value: bytes | None) -> str | None:
@@ -178,7 +192,7 @@ class QueryPipeline:
         service = STS
         outcome = Outcome(0, b"", [], params=params)
         try:
-            signed = sigv4.parse_request(method, headers, query_pairs)
+            signed = sigv4.parse_request(method, header, query_pairs)
             outcome.access_key_id = signed.access_key_id if signed is not None else None
             service = self._service(signed, host, params)
             action = self._action(service, params)
@@ -328,7 +342,7 @@ class QueryPipeline:
         return RequestContext(
             runtime=self.runtime,
             request_id=request_id,
-            now=datetime.now(UTC).replace(microsecond=0),
+            now=_now(),
             endpoint=endpoint,
             serving_region=serving_region,
             source_ip=source_ip,
@@ -342,6 +356,7 @@ _AWS_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws", ".amazonwebs
                  ".sc2s.sgov.gov", ".cloud.adc-e.uk", ".csp.hci.ic.gov", ".amazonaws.eu", ".api.amazonwebservices.eu")
 
 
+@functools.lru_cache(maxsize=1024)  # bounded: Host is attacker-controlled
 def _looks_like_aws(host: str) -> bool:
     name = host.split(":", 1)[0].lower().rstrip(".")
     return name.endswith(_AWS_SUFFIXES) and name not in IAM_HOSTS
