@@ -66,9 +66,18 @@ class View:
 # --- server side --------------------------------------------------------------------------------
 
 
-def _principal(principal: Principal | None) -> list[Any] | None:
+def _principal(principal: Principal | None) -> list[Any] | orjson.Fragment | None:
+    """The principal's fields, encoded once per principal (principals are reused across
+    requests while the caller's account snapshot is unchanged, see auth.principal_cache)."""
     if principal is None:
         return None
+    encoded = principal.memo.get("audit_wire")
+    if encoded is None:
+        encoded = principal.memo["audit_wire"] = orjson.Fragment(orjson.dumps(_principal_fields(principal)))
+    return encoded
+
+
+def _principal_fields(principal: Principal) -> list[Any]:
     session, user, role = principal.session, principal.user, principal.role
     return [_PRINCIPAL(principal), _CLAIMS(session) if session is not None else None,
             _VIEW(user) if user is not None else None, _VIEW(role) if role is not None else None]
