@@ -264,3 +264,24 @@ def test_x_forwarded_for_is_the_source_behind_a_trusted_proxy() -> None:
         assert direct.status_code == 403 and "<Code>AccessDenied</Code>" in direct.text
     finally:
         proxied.cleanup()
+
+
+def test_requests_are_counted_on_metrics(server: Any, admin: Credentials) -> None:
+    def count(code: str) -> float:
+        wanted = {"service": "sts", "action": "GetCallerIdentity", "endpoint_type": "regional",
+                  "serving_region": "us-east-1", "code": code}
+        for row in httpx.get(server.endpoint_url + "/metrics", timeout=10).text.splitlines():
+            match = re.fullmatch(r"stsd_requests_total\{(.*)\} (\S+)", row)
+            if match and dict(re.findall(r'(\w+)="([^"]*)"', match.group(1))) == wanted:
+                return float(match.group(2))
+        return 0.0
+
+    ok_before, denied_before = count("OK"), count("SignatureDoesNotMatch")
+    for _ in range(3):
+        assert signed_post(server.endpoint_url + "/", "Action=GetCallerIdentity&Version=2011-06-15",
+                           admin).status_code == 200
+    wrong = Credentials(admin.account_id, admin.access_key_id, "x" * 40)
+    assert signed_post(server.endpoint_url + "/", "Action=GetCallerIdentity&Version=2011-06-15",
+                       wrong).status_code == 403
+    assert count("OK") == ok_before + 3
+    assert count("SignatureDoesNotMatch") == denied_before + 1

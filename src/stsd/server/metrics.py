@@ -3,13 +3,11 @@ accounts appear only on the throttling counter (as AWS meters quotas per account
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from collections.abc import Iterator
 
-REQUESTS = Counter(
-    "stsd_requests",
-    "Query-API requests by service, action, endpoint type, serving Region and outcome",
-    ["service", "action", "endpoint_type", "serving_region", "code"],
-)
+from prometheus_client import REGISTRY, Counter
+from prometheus_client.core import CounterMetricFamily
+
 THROTTLED = Counter(
     "stsd_throttled",
     "Requests refused by a quota, per service, account, Region and endpoint type",
@@ -17,13 +15,30 @@ THROTTLED = Counter(
 )
 
 
-_request_children: dict[tuple[str, ...], Counter] = {}
+REQUEST_LABELS = ("service", "action", "endpoint_type", "serving_region", "code")
+
+
+class RequestCounts:
+    """``stsd_requests_total``: counted in a plain dict on the request path (a prometheus
+    Counter child takes a lock on every increment) and handed to prometheus at scrape time.
+    Only the event loop counts; a scrape copies the dict in one C call."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, ...], int] = {}
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "stsd_requests", "Query-API requests by service, action, endpoint type, serving Region and outcome",
+            labels=REQUEST_LABELS)
+        for labels, value in list(self.counts.items()):
+            family.add_metric(labels, value)
+        yield family
+
+
+REQUESTS = RequestCounts()
+REGISTRY.register(REQUESTS)
 
 
 def count_request(*labels: str) -> None:
-    """REQUESTS.labels(...).inc() with the child looked up in a plain dict (labels() validates
-    and locks on every call; the label space is bounded, see above)."""
-    child = _request_children.get(labels)
-    if child is None:
-        child = _request_children[labels] = REQUESTS.labels(*labels)
-    child.inc()
+    counts = REQUESTS.counts
+    counts[labels] = counts.get(labels, 0) + 1
