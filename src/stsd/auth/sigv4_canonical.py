@@ -119,7 +119,7 @@ def collect_headers(headers: Iterable[tuple[bytes, bytes]], names: Iterable[str]
     Header bytes are read as ISO-8859-1 characters and the canonical request is hashed as
     UTF-8 — what botocore (which builds header values as ``str``) and AWS both do.
     """
-    wanted: dict[bytes, list[str]] = {name.encode("latin-1", "replace"): [] for name in names}
+    wanted: dict[bytes, list[str]] = {name: [] for name in _encoded(tuple(names))}
     for raw_name, raw_value in headers:
         bucket = wanted.get(raw_name.lower())
         if bucket is not None:
@@ -130,8 +130,14 @@ def collect_headers(headers: Iterable[tuple[bytes, bytes]], names: Iterable[str]
 
 def canonical_headers(signed_headers: Sequence[str], values: dict[bytes, list[str]]) -> str:
     """One ``name:value`` line per signed header; repeated headers join with ``,``."""
-    lines = [f"{name}:{','.join(values.get(name.encode('latin-1', 'replace'), ()))}\n" for name in signed_headers]
+    encoded = _encoded(tuple(signed_headers))
+    lines = [f"{name}:{','.join(values.get(key, ()))}\n" for name, key in zip(signed_headers, encoded, strict=True)]
     return "".join(lines)
+
+
+@lru_cache(maxsize=1024)  # a few distinct SignedHeaders lists; bounded against hostile ones
+def _encoded(names: tuple[str, ...]) -> tuple[bytes, ...]:
+    return tuple(name.encode("latin-1", "replace") for name in names)
 
 
 def payload_hash(values: dict[bytes, list[str]], body: bytes) -> str | None:

@@ -201,8 +201,9 @@ def parse_params(
     """
     out: dict[str, Any] = {}
     problems = _Problems(show_values=show_values)
-    # Most requests carry no list members at all: then no list needs a scan of every key.
-    has_members = any(".member." in key for key in params)
+    # Most requests carry no list members at all: then no list needs a scan of every key
+    # (worked out at the first list member declared, if any).
+    has_members: bool | None = None
     for spec in specs:
         if isinstance(spec, Str):
             value = params.get(spec.name, MISSING)
@@ -253,6 +254,8 @@ def parse_params(
                 _check_str(f, value, member, problems)
             out[spec.name] = {k: v for k, v in fields.items() if v is not MISSING}
         else:
+            if has_members is None:
+                has_members = any(".member." in key for key in params)
             items = _read_list(spec, params, has_members)
             if items is MISSING:
                 if spec.required:

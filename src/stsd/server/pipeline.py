@@ -7,7 +7,7 @@ metrics, admin) is an ordinary Starlette app mounted beside it.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import functools
 import logging
 import os
@@ -366,7 +366,7 @@ def _extended_request_id(ctx: RequestContext) -> bytes:
     """``x-amz-sts-extended-request-id``: base64 of ``1:<serving Region>:S:<epoch ms>:R:<8 chars>``."""
     millis = int(time.time() * 1000)
     raw = f"1:{ctx.serving_region}:S:{millis}:R:{ctx.request_id[:8]}"
-    return base64.b64encode(raw.encode())
+    return binascii.b2a_base64(raw.encode(), newline=False)
 
 
 def _signing_region(service: Service, host: str, endpoint: Endpoint) -> str | None:
