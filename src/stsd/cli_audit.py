@@ -25,7 +25,7 @@ DataDir = typer.Option(Path(".stsd"), "--data-dir", help="Where the store lives 
 Database = typer.Option(None, "--database", help="SQLAlchemy URL of the store (default: SQLite in --data-dir).")
 FromDir = typer.Option(None, "--from-dir", help="Read CloudTrail files (*.json.gz, *.json, recursively) instead of "
                                                 "the store, e.g. <data-dir>/cloudtrail or a synced S3 bucket.")
-Account = typer.Option(None, "--account", help="Only this account (recipientAccountId).")
+Account = typer.Option(None, "--account", "--account-id", help="Only this account (recipientAccountId).")
 Since = typer.Option(None, "--since", help="From this time: ISO 8601 (UTC if no zone) or an age: 15m, 2h, 7d.")
 Until = typer.Option(None, "--until", help="Up to this time (same forms as --since).")
 AsJson = typer.Option(False, "--json", help="Print JSON (the admin API's shape) instead of a table.")

@@ -4,6 +4,7 @@ CloudTrail files, and the same data over the admin API."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -11,8 +12,11 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
+from botocore.exceptions import ClientError
+from typer.testing import CliRunner
 
 from stsd.audit.query import DirSource, EventFilter, StoreSource, parse_time
+from stsd.cli import app
 from stsd.store.db import make_engine, sqlite_url
 from stsd.testing import Credentials, StsdServer
 from tests.audit.conftest import (
@@ -40,7 +44,7 @@ CLI_V1_UA = "aws-cli/1.29.0 Python/3.11.7 Linux/6.1.0 botocore/1.31.0"
 def mix(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A fresh server and a known mix of callers; returns (server, request ids by caller)."""
     server = start_server(tmp_path_factory.mktemp("usage"))
-    calls: dict[str, list[str]] = {"boto3-legacy": [], "boto3-regional": [], "java": [], "cli": []}
+    calls: dict[str, list[str]] = {"boto3-legacy": [], "boto3-regional": [], "java": [], "cli": [], "failed": []}
     role = client(server, "iam", server.admins[ACCOUNT_B]).create_role(
         RoleName=unique("usage"), AssumeRolePolicyDocument=trust({"AWS": f"arn:aws:iam::{ACCOUNT_A}:root"}))["Role"]
     legacy = client(server, region="eu-north-1", setting="legacy", source_ip=EU_NORTH_NET)
@@ -56,6 +60,15 @@ def mix(tmp_path_factory: pytest.TempPathFactory) -> Any:
         calls["java"].append(request_id(java.get_caller_identity()))
     cli = client(server, region="us-east-1", setting="legacy", source_ip=OUTSIDE, user_agent=CLI_V1_UA)
     calls["cli"].append(request_id(cli.get_caller_identity()))
+    # Two failures through Regional endpoints (not global-endpoint usage): AccessDenied in eu-west-1,
+    # ValidationError in ap-southeast-2.
+    with pytest.raises(ClientError) as denied:
+        client(server, region="eu-west-1").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT_A}:role/no-such-role",
+                                                       RoleSessionName="mix")
+    calls["failed"].append(request_id(denied.value))
+    with pytest.raises(ClientError) as invalid:
+        client(server, region="ap-southeast-2", source_ip=SYDNEY_NET).get_session_token(DurationSeconds=129601)
+    calls["failed"].append(request_id(invalid.value))
     everything = {rid for rids in calls.values() for rid in rids}
     wait_for(lambda: everything <= {r["requestID"] for r in store_records(server)}
              and everything <= {r["requestID"] for r in file_records(server)})
@@ -141,13 +154,80 @@ def test_events_filters(mix):
     assert [r["eventTime"] for r in found] == sorted((r["eventTime"] for r in found), reverse=True)
     owner_view = store.events(EventFilter(account=ACCOUNT_B, event_name="AssumeRole"))
     assert [r["userIdentity"]["type"] for r in owner_view] == ["AWSAccount"]
-    assert store.events(EventFilter(errors_only=True)) == []
+    errors = store.events(EventFilter(errors_only=True))
+    assert {r["requestID"]: (r["eventName"], r["errorCode"], r["awsRegion"]) for r in errors} == {
+        calls["failed"][0]: ("AssumeRole", "AccessDenied", "eu-west-1"),
+        calls["failed"][1]: ("GetSessionToken", "ValidationError", "ap-southeast-2")}
+    assert all(r["responseElements"] is None for r in errors)
+    assert [r["requestID"] for r in store.events(EventFilter(errors_only=True, region="eu-west-1"))] \
+        == calls["failed"][:1]
     assert len(store.events(EventFilter(limit=2))) == 2
     assert store.events(EventFilter(until=parse_time("2020-01-01"))) == []
     regional = store.events(EventFilter(endpoint_type="regional", region="eu-north-1"))
     assert {r["requestID"] for r in regional} == set(calls["boto3-regional"])
     table = server.run_cli("audit", "events", "--endpoint-type", "global", "--event-name", "AssumeRole")  # 2 views
     assert "2 event(s)" in table and "AssumeRole" in table and "global" in table and "eu-north-1" in table
+
+
+def audit_cli(server: StsdServer, *args: str) -> str:
+    """``stsd audit …`` in this process (a fresh interpreter per call costs seconds)."""
+    assert server.data_dir is not None
+    result = CliRunner().invoke(app, ["audit", *args, "--data-dir", str(server.data_dir)])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_events_cli_filters(mix):
+    server, calls = mix
+
+    def found(*args: str) -> list[dict[str, Any]]:
+        return json.loads(audit_cli(server, "events", *args, "--limit", "0", "--json"))["Records"]
+
+    def rids(*args: str) -> list[str]:
+        return [r["requestID"] for r in found(*args)]
+
+    admin = client(server, "iam").get_user()["User"]["Arn"]
+    assert sorted(rids("--errors-only")) == sorted(calls["failed"])
+    assert rids("--errors-only", "--region", "eu-west-1") == calls["failed"][:1]
+    assert rids("--region", "ap-southeast-2", "--event-name", "GetSessionToken") == calls["failed"][1:]
+    assert sorted(rids("--principal", admin, "--endpoint-type", "regional", "--region", "eu-north-1")) \
+        == sorted(calls["boto3-regional"])
+    assert sorted(rids("--principal", admin, "--endpoint-type", "global", "--event-name", "GetCallerIdentity")) \
+        == sorted(calls["boto3-legacy"][:3] + calls["java"] + calls["cli"])
+    owner = found("--account-id", ACCOUNT_B, "--event-name", "AssumeRole")
+    assert [(r["requestID"], r["userIdentity"]["type"], r["recipientAccountId"]) for r in owner] == [
+        (calls["boto3-legacy"][3], "AWSAccount", ACCOUNT_B)]
+    assert found("--account", ACCOUNT_B, "--event-name", "AssumeRole") == owner
+
+    # Time range: both bounds inclusive, in any zone or as an age.
+    mine = {r["requestID"]: r["eventTime"] for r in store_records(server)
+            if r["requestID"] in {rid for rids in calls.values() for rid in rids}}
+    first, last = min(mine.values()), max(mine.values())
+    calls_made = sorted(calls["boto3-legacy"][:3] + calls["boto3-regional"] + calls["java"] + calls["cli"])
+    window = ("--event-name", "GetCallerIdentity", "--since", first, "--until", last)
+    assert sorted(rids(*window)) == calls_made
+    first_plus_2 = datetime.fromisoformat(first.replace("Z", "+00:00")).astimezone(timezone(timedelta(hours=2)))
+    assert sorted(rids("--event-name", "GetCallerIdentity", "--since", first_plus_2.isoformat(), "--until", last)) \
+        == calls_made
+    assert sorted(rids("--event-name", "GetCallerIdentity", "--since", "1h")) == calls_made
+    before = (datetime.fromisoformat(first.replace("Z", "+00:00")) - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    assert not set(rids("--until", before)) & set(mine)
+    after = (datetime.fromisoformat(last.replace("Z", "+00:00")) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert not set(rids("--since", after)) & set(mine)
+
+    table = audit_cli(server, "events", "--errors-only")
+    assert "2 event(s)" in table
+    for text in ("AccessDenied", "ValidationError", "eu-west-1", "ap-southeast-2", "regional"):
+        assert text in table
+
+
+def test_events_cli_refuses_bad_filters(mix):
+    server, _ = mix
+    assert server.data_dir is not None
+    for args, hint in ((("--endpoint-type", "moon"), "--endpoint-type"), (("--since", "yesterday"), "--since")):
+        result = CliRunner().invoke(app, ["audit", "events", *args, "--data-dir", str(server.data_dir)])
+        assert result.exit_code == 2
+        assert hint in result.output
 
 
 # --- the admin API ----------------------------------------------------------------------------------------
@@ -164,7 +244,7 @@ def admin_get(server: StsdServer, path: str, creds: Credentials | None, **params
 
 
 def test_admin_api_returns_the_same_data(mix):
-    server, _ = mix
+    server, calls = mix
     admin = server.admins[ACCOUNT_A]
     response = admin_get(server, "/admin/audit/global-usage", admin)
     assert response.status_code == 200, response.text
@@ -177,6 +257,11 @@ def test_admin_api_returns_the_same_data(mix):
     assert response.json() == cli_json(server, "events", "--account", ACCOUNT_A, "--endpoint-type", "global",
                                        "--event-name", "GetCallerIdentity", "--limit", "50")
     assert len(response.json()["Records"]) == 6
+
+    response = admin_get(server, "/admin/audit/events", admin, errorsOnly="true", region="eu-west-1")
+    assert response.status_code == 200, response.text
+    assert [(r["requestID"], r["errorCode"]) for r in response.json()["Records"]] == [
+        (calls["failed"][0], "AccessDenied")]
 
     # Account B's admin sees B's records only (the owner's copy of the cross-account call).
     response = admin_get(server, "/admin/audit/events", server.admins[ACCOUNT_B], eventName="AssumeRole")
