@@ -25,7 +25,7 @@ from stsd.testing import (  # noqa: F401 - fixtures, re-exported for this direct
     stsd_regional_sts,
     stsd_regions,
 )
-from tests.federation.issuer import TestCA
+from tests.federation.issuer import AUDIENCE, Issuer, TestCA
 
 ACCOUNT = "123456789012"
 
@@ -62,3 +62,23 @@ def make_role(stsd_server: StsdServer) -> Callable[..., str]:
 @pytest.fixture(scope="session")
 def role_arn(make_role: Callable[..., str]) -> str:
     return make_role()
+
+
+# --- web identity: tokens of a real OIDC issuer (TLS) and a role trusting it ---------------------
+
+
+@pytest.fixture(scope="session")
+def web_issuer(oidc_ca: TestCA) -> Iterator[Issuer]:
+    with Issuer(oidc_ca) as issuer:
+        yield issuer
+
+
+@pytest.fixture(scope="session")
+def web_role(stsd_server: StsdServer, web_issuer: Issuer) -> str:
+    """The role ``web``, trusting the issuer's IAM OIDC provider (audience sts.amazonaws.com)."""
+    iam = stsd_server.client("iam")
+    provider = iam.create_open_id_connect_provider(Url=web_issuer.iss, ClientIDList=[AUDIENCE])
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": provider["OpenIDConnectProviderArn"]},
+        "Action": "sts:AssumeRoleWithWebIdentity"}]}
+    return iam.create_role(RoleName="web", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]

@@ -3,7 +3,6 @@ so a refresh during an outage of the primary Region is served by a fallback Regi
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 import boto3
@@ -23,7 +22,6 @@ from stsd.client.credentials import (
 )
 from stsd.client.errors import FailoverError
 from stsd.client.failover import RegionalSTS
-from tests.federation.issuer import AUDIENCE, Issuer
 
 
 class Clock:
@@ -117,23 +115,6 @@ def test_access_denied_surfaces_when_the_session_is_built(stsd_regional_sts, mak
 
 
 # --- web identity: stsd's AssumeRoleWithWebIdentity with tokens of a real OIDC issuer (TLS) ------------
-
-
-@pytest.fixture(scope="module")
-def web_issuer(oidc_ca):
-    with Issuer(oidc_ca) as issuer:
-        yield issuer
-
-
-@pytest.fixture(scope="module")
-def web_role(stsd_server, web_issuer) -> str:
-    """A role trusting the issuer's IAM OIDC provider (audience sts.amazonaws.com)."""
-    iam = stsd_server.client("iam")
-    provider = iam.create_open_id_connect_provider(Url=web_issuer.iss, ClientIDList=[AUDIENCE])
-    trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Federated": provider["OpenIDConnectProviderArn"]},
-        "Action": "sts:AssumeRoleWithWebIdentity"}]}
-    return iam.create_role(RoleName="web", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
 
 
 class Recorder:
