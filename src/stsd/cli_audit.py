@@ -56,6 +56,14 @@ def _time(value: str | None, hint: str) -> str | None:
         raise typer.BadParameter(str(error), param_hint=hint) from None
 
 
+def _table(title: str, *columns: str, **options: object) -> Table:
+    """Long values (ARNs, user agents, the fix) wrap instead of being cut short with an ellipsis."""
+    table = Table(title=title, **options)  # type: ignore[arg-type]
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
 def _print_json(payload: object) -> None:
     import orjson
 
@@ -91,8 +99,8 @@ def events(
     if as_json:
         _print_json({"Records": found})
         return
-    table = Table("time", "account", "region", "event", "caller", "endpoint", "served in", "source IP", "error",
-                  title=f"{len(found)} event(s)")
+    table = _table(f"{len(found)} event(s)", "time", "account", "region", "event", "caller", "endpoint", "served in",
+                   "source IP", "error")
     for record in found:
         row = index_row(record)
         table.add_row(row["event_time"], row["account_id"] or "-", row["region"], row["event_name"],
@@ -128,8 +136,8 @@ def global_usage(
     if not usage:
         console.print("No calls to the global endpoint.")
         return
-    table = Table("caller", "source IP", "user agent", "served in", "calls", "last seen", "fix",
-                  title="Callers of the global STS endpoint", show_lines=True)
+    table = _table("Callers of the global STS endpoint", "caller", "source IP", "user agent", "served in", "calls",
+                   "last seen", "fix", show_lines=True)
     for u in usage:
         remedy = u.remedy
         fix = f"[bold]{escape(remedy['sdk'])}[/bold]: {escape(remedy['fix'])}"
