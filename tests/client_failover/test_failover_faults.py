@@ -4,6 +4,7 @@ in which order, signed for which Region, with what outcome, and how long it all 
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from botocore.exceptions import ClientError
@@ -15,8 +16,11 @@ ACCOUNT = "123456789012"
 
 
 def tried(sts: RegionalSTS) -> list[tuple[str, str, str, str]]:
-    """(endpoint key, signing Region, outcome, reason) of the last call's attempts."""
+    """(endpoint key, signing Region, outcome, reason) of the last call's attempts; each went to
+    that Region's own endpoint (stsd's path prefix ``/<region>/``)."""
     assert sts.last_call is not None
+    assert [urlsplit(a.endpoint).path for a in sts.last_call.attempts] == [
+        f"/{a.region}/" for a in sts.last_call.attempts]
     return [(a.region, a.signing_region, a.outcome, a.reason) for a in sts.last_call.attempts]
 
 
@@ -61,6 +65,7 @@ def test_slow_region_within_timeout_is_waited_for_beyond_it_is_left(stsd_regiona
         hasty.get_caller_identity()
     assert tried(patient) == [("eu-west-1", "eu-west-1", "success", "ok")]
     assert patient.last_call.attempts[0].duration >= 0.55
+    assert patient.last_call.elapsed < 1.5 and hasty.last_call.elapsed < 1.5  # deadline 4.0
     assert tried(hasty) == [
         ("eu-west-1", "eu-west-1", "failover", "read-timeout"),
         ("eu-west-2", "eu-west-2", "success", "ok"),
@@ -100,7 +105,8 @@ def test_region_deactivated_for_the_account_fails_over_and_trips_its_breaker(
 ):
     sts = stsd_regional_sts("eu-west-3", ["eu-north-1"])
     with stsd_region_disabled("eu-west-3"):
-        sts.get_session_token(DurationSeconds=900)
+        _, elapsed = timed(sts.get_session_token, DurationSeconds=900)
+        assert elapsed < sts.deadline
         assert tried(sts) == [
             ("eu-west-3", "eu-west-3", "failover", "region-disabled"),
             ("eu-north-1", "eu-north-1", "success", "ok"),
@@ -158,3 +164,35 @@ def test_overall_deadline_shrinks_attempts_and_is_never_exceeded(stsd_regional_s
     assert elapsed < 1.6 + 0.3  # the deadline, plus scheduling noise on a loaded machine
     assert "us-east-2" not in sts.last_call.regions  # never started: no time left
     assert sts.last_call.outcome == "deadline"
+
+
+def test_opt_in_fallback_the_account_has_not_enabled_is_passed_over(stsd_regional_sts, stsd_region_fault):
+    # ap-east-1 is opt-in and not enabled for the account: stsd, like AWS, rejects every key there.
+    sts = stsd_regional_sts("eu-west-1", ["ap-east-1", "eu-west-2"], deadline=3.0)
+    with stsd_region_fault("eu-west-1", "error5xx"):
+        _, elapsed = timed(sts.get_caller_identity)
+        assert tried(sts) == [
+            ("eu-west-1", "eu-west-1", "failover", "http-503"),
+            ("ap-east-1", "ap-east-1", "failover", "opt-in-region-rejected"),
+            ("eu-west-2", "eu-west-2", "success", "ok"),
+        ]
+        rejected = sts.last_call.attempts[1]
+        assert (rejected.error_code, rejected.http_status) == ("InvalidClientTokenId", 403)
+        assert elapsed < 3.0
+        # It will stay so: its breaker opened at once, the next call passes it over.
+        assert sts.health.state("ap-east-1") == "open"
+        sts.get_caller_identity()
+        assert tried(sts) == [
+            ("eu-west-1", "eu-west-1", "failover", "http-503"),
+            ("eu-west-2", "eu-west-2", "success", "ok"),
+        ]
+        assert [key for key, _ in sts.last_call.skipped] == ["ap-east-1"]
+
+
+def test_opt_in_preferred_region_rejecting_the_key_reaches_the_caller(stsd_regional_sts):
+    # As the preferred Region, a rejection means the caller's setup is wrong: no failover.
+    sts = stsd_regional_sts("ap-east-1", ["ap-southeast-1"])
+    with pytest.raises(ClientError) as rejected:
+        sts.get_caller_identity()
+    assert rejected.value.response["Error"]["Code"] == "InvalidClientTokenId"
+    assert tried(sts) == [("ap-east-1", "ap-east-1", "error", "InvalidClientTokenId")]

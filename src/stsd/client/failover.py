@@ -8,6 +8,10 @@ AWS is explicit that "redundancy is not automatic; you must build it into your c
   fallbacks, else nearby Regions of the same partition (:mod:`stsd.client.nearby`) —
   with a botocore client per Region, so each request is signed for the Region it goes to
   (a scope/host mismatch is rejected by STS);
+* an opt-in *fallback* Region that answers InvalidClientTokenId is one the account has not
+  enabled (AWS and stsd reject every key there so): the call moves on and that Region's
+  breaker opens. The preferred Region's InvalidClientTokenId still reaches the caller at
+  once — there it means the credentials are wrong;
 * it never crosses partitions, and reaches the global endpoint only with
   ``allow_global=True`` (its v1 tokens do not work in opt-in Regions: logged as a warning);
 * a circuit breaker per endpoint (:mod:`stsd.client.health`) stops a dead Region from
@@ -51,6 +55,7 @@ from stsd.client.history import ERROR, FAILOVER, GLOBAL, SUCCESS, Attempt, CallR
 from stsd.client.nearby import check_region_name, check_same_partition, dedupe, nearby_regions
 from stsd.client.resolver import resolve_endpoint
 from stsd.regions.catalogue import GLOBAL_PARTITION, GLOBAL_SIGNING_REGION, partition_of
+from stsd.regions.catalogue import region as region_info
 
 log = logging.getLogger("stsd.client.failover")
 # boto3 method names whose operation name is not plain CamelCase.
@@ -67,6 +72,10 @@ GLOBAL_TOKEN_WARNING = (
     "(v1 by default), and v1 tokens are NOT valid in opt-in Regions (e.g. ap-east-1); prefer "
     "Regional endpoints"
 )
+
+# What an opt-in Region the account has not enabled answers to any signed request.
+OPT_IN_REJECTION = "InvalidClientTokenId"
+
 
 class _FixedProvider(CredentialProvider):
     """Hands a given botocore Credentials object (e.g. RefreshableCredentials) to a session."""
@@ -258,7 +267,7 @@ class RegionalSTS:
                 response = self._attempt(candidate, method, kwargs, timeout, deadline_at)
             except Exception as exc:  # classified below; anything unexpected is re-raised
                 duration = self._clock() - began
-                verdict = classify(exc)
+                verdict = self._classify(candidate, exc)
                 attempt = self._record(call_id, operation, candidate, verdict, duration, began - start, timeout,
                                        state, exc)
                 attempts.append(attempt)
@@ -306,6 +315,15 @@ class RegionalSTS:
         raise AllRegionsFailedError(
             f"STS {operation} failed in every candidate Region: {tried}", record.attempts, last_error
         ) from last_error
+
+    def _classify(self, candidate: Candidate, exc: BaseException) -> Verdict:
+        verdict = classify(exc)
+        if verdict.code == OPT_IN_REJECTION and candidate.key != self.region and not candidate.is_global:
+            info = region_info(candidate.key)
+            if info is not None and info.opt_in:
+                # Not enabled for the account (or not for these credentials): another Region may serve.
+                return Verdict(True, "opt-in-region-rejected", trip=True, code=verdict.code, status=verdict.status)
+        return verdict
 
     # --- planning ---------------------------------------------------------------------
     def _plan(self, skipped: list[tuple[str, str]], operation: str, start: float) -> tuple[list[Candidate], bool]:
