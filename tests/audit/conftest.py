@@ -27,16 +27,18 @@ ACCOUNT_A = "123456789012"
 ACCOUNT_B = "210987654321"
 EU_NORTH_NET = "127.0.1.10"  # 127.0.1.0/24 → eu-north-1 (enabled by default: served there)
 SYDNEY_NET = "127.0.2.10"  # 127.0.2.0/24 → ap-southeast-2
+CAPE_TOWN_NET = "127.0.3.10"  # 127.0.3.0/24 → af-south-1 (opt-in: the global endpoint serves in us-east-1)
 OUTSIDE = "127.0.0.1"  # no network listed: "outside AWS", the global endpoint serves in us-east-1
 TOPOLOGY = {"networks": [{"cidr": "127.0.1.0/24", "region": "eu-north-1"},
-                         {"cidr": "127.0.2.0/24", "region": "ap-southeast-2"}]}
+                         {"cidr": "127.0.2.0/24", "region": "ap-southeast-2"},
+                         {"cidr": "127.0.3.0/24", "region": "af-south-1"}]}
 FLUSH = "0.2"
 
 
-def start_server(tmp: Path, **env: str) -> StsdServer:
+def start_server(tmp: Path, *extra_args: str, **env: str) -> StsdServer:
     topology = tmp / "topology.json"
     topology.write_text(json.dumps(TOPOLOGY))
-    server = StsdServer(accounts=(ACCOUNT_A, ACCOUNT_B), extra_args=("--topology", str(topology)),
+    server = StsdServer(accounts=(ACCOUNT_A, ACCOUNT_B), extra_args=("--topology", str(topology), *extra_args),
                         env={"STSD_AUDIT_FLUSH_SECONDS": FLUSH, **env})
     server.start()
     return server

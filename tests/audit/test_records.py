@@ -18,12 +18,14 @@ from stsd.testing import Credentials
 from tests.audit.conftest import (
     ACCOUNT_A,
     ACCOUNT_B,
+    CAPE_TOWN_NET,
     EU_NORTH_NET,
     OUTSIDE,
     SYDNEY_NET,
     client,
     records_of,
     request_id,
+    start_server,
     store_records,
     trust,
     unique,
@@ -62,7 +64,8 @@ def common(record: dict[str, Any], rid: str, name: str, *, source: str = "sts.am
 
 
 @pytest.mark.parametrize(("source_ip", "serving"), [(EU_NORTH_NET, "eu-north-1"), (SYDNEY_NET, "ap-southeast-2"),
-                                                    (OUTSIDE, "us-east-1")])
+                                                    (CAPE_TOWN_NET, "us-east-1"), (OUTSIDE, "us-east-1")],
+                         ids=["eu-north-1", "ap-southeast-2", "opt-in-af-south-1", "outside-aws"])
 def test_global_endpoint_recorded_in_us_east_1_with_serving_region(server, source_ip, serving):
     # boto3 with the legacy setting resolves sts.amazonaws.com for eu-north-1, as it did before 1.40.
     sts = client(server, region="eu-north-1", setting="legacy", source_ip=source_ip)
@@ -84,6 +87,25 @@ def test_global_endpoint_recorded_in_us_east_1_with_serving_region(server, sourc
     # The extended request id names the serving Region, as real events do.
     extended = base64.b64decode(record["additionalEventData"]["ExtendedRequestId"]).decode()
     assert extended.startswith(f"1:{serving}:S:")
+
+
+def test_legacy_global_endpoint_mode_serves_and_records_in_us_east_1(tmp_path):
+    # --global-endpoint-mode legacy: the pre-2025 global endpoint, always served in us-east-1.
+    server = start_server(tmp_path, "--global-endpoint-mode", "legacy")
+    try:
+        sts = client(server, region="eu-north-1", setting="legacy", source_ip=EU_NORTH_NET)
+        rid = request_id(sts.get_caller_identity())
+        [record] = records_of(server, rid, files=True)
+        common(record, rid, "GetCallerIdentity")
+        assert record["awsRegion"] == "us-east-1"
+        assert record["additionalEventData"]["RequestDetails"] == {"awsServingRegion": "us-east-1",
+                                                                   "endpointType": "global"}
+        assert record["tlsDetails"] == {"clientProvidedHostHeader": "sts.amazonaws.com"}
+        assert record["sourceIPAddress"] == EU_NORTH_NET
+        extended = base64.b64decode(record["additionalEventData"]["ExtendedRequestId"]).decode()
+        assert extended.startswith("1:us-east-1:S:")
+    finally:
+        server.cleanup()
 
 
 def test_regional_endpoint_by_host_recorded_in_its_region(server):
