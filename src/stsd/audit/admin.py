@@ -128,10 +128,22 @@ class AuditApi:
 
     def _record(self, ctx: RequestContext, request_id: str, name: str, query: dict[str, str], code: str | None,
                 message: str | None) -> None:
-        audit = self.runtime.audit
-        if audit is not None:
-            audit.submit(Call(
-                event_source=IAM_SOURCE, event_name=name, read_only=True, time=ctx.now, aws_region=IAM_REGION,
-                source_ip=ctx.source_ip, user_agent=ctx.user_agent, host=ctx.host, request_id=request_id,
-                principal=ctx.principal, request_parameters=query or None, error_code=code, error_message=message,
-            ))
+        record_admin_call(self.runtime, ctx, request_id, name, read_only=True, parameters=query or None,
+                          error_code=code, error_message=message)
+
+
+def record_admin_call(runtime: Any, ctx: RequestContext, request_id: str, name: str, *, read_only: bool,
+                      parameters: dict[str, Any] | None = None, error_code: str | None = None,
+                      error_message: str | None = None) -> None:
+    """Record one ``/admin/`` call in the trail as AWS records IAM (a global service):
+    eventSource ``iam.amazonaws.com``, in us-east-1, owned by the caller's account. For every
+    admin route, not only these: ``name`` is the action without ``stsd:`` (e.g. ActivateRegion),
+    ``parameters`` what the caller asked for (no secrets: admin routes take none)."""
+    audit = runtime.audit
+    if audit is not None:
+        audit.submit(Call(
+            event_source=IAM_SOURCE, event_name=name, read_only=read_only, time=ctx.now, aws_region=IAM_REGION,
+            source_ip=ctx.source_ip, user_agent=ctx.user_agent, host=ctx.host, request_id=request_id,
+            principal=ctx.principal, request_parameters=parameters, error_code=error_code,
+            error_message=error_message,
+        ))
