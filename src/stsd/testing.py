@@ -85,7 +85,7 @@ class StsdServer:
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self.stop()
+        self.cleanup()  # stops it, and removes the data directory if this server made it
 
     def run_cli(self, *args: str) -> str:
         out = subprocess.run(  # noqa: S603 - our own interpreter and CLI, no shell
