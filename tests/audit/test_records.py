@@ -84,9 +84,16 @@ def test_global_endpoint_recorded_in_us_east_1_with_serving_region(server, sourc
     assert record["readOnly"] is True
     assert record["recipientAccountId"] == ACCOUNT_A
     assert "errorCode" not in record and "resources" not in record and "sharedEventID" not in record
-    # The extended request id names the serving Region, as real events do.
+    # The extended request id names the serving Region, as real events do, and is the one the
+    # response carried.
+    assert record["additionalEventData"]["ExtendedRequestId"] == \
+        response["ResponseMetadata"]["HTTPHeaders"]["x-amz-sts-extended-request-id"]
     extended = base64.b64decode(record["additionalEventData"]["ExtendedRequestId"]).decode()
-    assert extended.startswith(f"1:{serving}:S:")
+    parts = re.fullmatch(rf"1:{serving}:S:(\d{{13}}):R:([A-Za-z0-9-]{{8}})", extended)
+    assert parts, extended
+    millis = datetime.strptime(record["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp() * 1000
+    assert 0 <= int(parts[1]) - millis < 5000  # served within the second of eventTime, plus slack
+    assert set(record["additionalEventData"]) == {"RequestDetails", "ExtendedRequestId"}
 
 
 def test_legacy_global_endpoint_mode_serves_and_records_in_us_east_1(tmp_path):
