@@ -37,6 +37,72 @@ def test_table_covers_every_sdk_of_the_seed_and_both_boto3_defaults():
         sdk_table.sdk("cobol")
 
 
+# Seed 003, "Compatibility with AWS SDKs", row by row: (SDK, supports setting, default setting
+# value, default target, no-Region fallback). "Request failure" is "error".
+SEED_003 = [
+    ("AWS CLI v2", False, None, "regional", "global"),
+    ("AWS CLI v1", True, "legacy", "global", "global"),
+    ("SDK for C++", False, None, "regional", "us-east-1"),
+    ("SDK for Go V2 (1.x)", False, None, "regional", "error"),
+    ("SDK for Go 1.x (V1)", True, "legacy", "global", "global"),
+    ("SDK for Java 2.x", False, None, "regional", "error"),
+    ("SDK for Java 1.x", True, "legacy", "global", "global"),
+    ("SDK for JavaScript 3.x", False, None, "regional", "error"),
+    ("SDK for JavaScript 2.x", True, "legacy", "global", "global"),
+    ("SDK for Kotlin", False, None, "regional", "global"),
+    ("SDK for .NET 3.x", True, "legacy", "global", "global"),
+    ("SDK for PHP 3.x", True, "legacy", "global", "error"),
+    ("SDK for Python (Boto3)", True, "legacy", "global", "global"),
+    ("SDK for Ruby 3.x", True, "regional", "regional", "error"),
+    ("SDK for Rust", False, None, "regional", "error"),
+    ("SDK for Swift", False, None, "regional", "error"),
+    ("Tools for PowerShell", True, "legacy", "global", "global"),
+]
+# The rows after the 2025 default change (botocore 1.40.0 / AWS CLI v1 1.42.0), added to the seed's.
+AFTER_2025 = {"aws-cli-v1": ("AWS CLI v1", True, "regional", "regional", "global"),
+              "boto3": ("SDK for Python (Boto3)", True, "regional", "regional", "global")}
+ALL_KEYS = ["aws-cli-v2", "aws-cli-v1-legacy", "aws-cli-v1", "cpp", "go-v2", "go-v1", "java-v2", "java-v1", "js-v3",
+            "js-v2", "kotlin", "dotnet", "php", "boto3-legacy", "boto3", "ruby", "rust", "swift", "powershell"]
+
+
+def test_table_is_the_seed_table_row_for_row_plus_the_2025_rows():
+    def facts(s):
+        return (s.name, s.supports_setting, s.default_setting, s.default_target, s.no_region)
+
+    assert [s.key for s in sdk_table.SDKS] == ALL_KEYS
+    assert [facts(s) for s in sdk_table.SDKS if s.key not in AFTER_2025] == SEED_003
+    assert {k: facts(sdk_table.sdk(k)) for k in AFTER_2025} == AFTER_2025
+
+
+def test_cli_json_reports_every_sdk_with_endpoint_reasons_and_meaning(tmp_path):
+    config = tmp_path / "config"
+    config.write_text("[profile dev]\nregion = ap-east-1\nsts_regional_endpoints = legacy\n")
+    with isolated_aws_env({}):
+        result = CliRunner().invoke(app, ["endpoint", "explain", "--json", "--profile", "dev",
+                                          "--config-file", str(config)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["inputs"]["profile"] == {"value": "dev", "source": "--profile"}
+    assert data["inputs"]["region"] == {"value": "ap-east-1", "source": f"profile dev ({config})"}
+    rows = {r["sdk"]: r for r in data["results"]}
+    assert list(rows) == ALL_KEYS
+    # ap-east-1 is opt-in, not in the legacy list: Regional for every SDK that reads the profile...
+    regional = ("https://sts.ap-east-1.amazonaws.com", "ap-east-1", "regional", None)
+    for key in ALL_KEYS:
+        if key in ("go-v1", "js-v2"):  # ...except those that read it only with AWS_SDK_LOAD_CONFIG
+            assert rows[key]["region"] == {"value": None, "source": "not set"}, key
+            assert brief(rows[key]) == ("https://sts.amazonaws.com", "us-east-1", "global", None), key
+            assert rows[key]["token"]["valid_in_opt_in_regions"] is False, key
+            assert rows[key]["cloudtrail"]["region"] == "us-east-1", key
+            continue
+        assert brief(rows[key]) == regional, key
+        assert rows[key]["token"]["valid_in_opt_in_regions"] is True, key
+        assert rows[key]["cloudtrail"] == {"region": "ap-east-1", "endpointType": "regional",
+                                           "awsServingRegion": "ap-east-1"}, key
+        assert rows[key]["requested_region"] == "ap-east-1", key
+        assert rows[key]["why"], key
+
+
 def test_eu_west_1_with_nothing_else_configured():
     rows = run(region="eu-west-1")
     regional = ("https://sts.eu-west-1.amazonaws.com", "eu-west-1", "regional", None)
