@@ -8,6 +8,8 @@ be the same everywhere: the request or the credentials are wrong (AccessDenied,
 validation errors, ExpiredToken, InvalidClientTokenId, MalformedPolicyDocument,
 PackedPolicyTooLarge, signature errors...). Unknown error codes with a 4xx status do not
 fail over either: repeating a rejected request in every Region only multiplies it.
+(One exception depends on the Region, so :class:`~stsd.client.failover.RegionalSTS` makes it:
+InvalidClientTokenId from an opt-in *fallback* Region means the account has not enabled it.)
 """
 
 from __future__ import annotations
