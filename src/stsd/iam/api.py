@@ -14,6 +14,7 @@ from stsd.auth import principal as p
 from stsd.auth.authorize import authorize_identity
 from stsd.errors import (
     AccessDenied,
+    InvalidInput,
     MalformedPolicyDocument,
     NoSuchEntity,
     ValidationError,
@@ -117,16 +118,34 @@ def check_names(params: dict[str, Any]) -> None:
             raise ValidationError(MSG_BAD_PATH_PREFIX)
 
 
+# IAM refuses two tags whose keys differ only in case (CreateUser, CreateRole, CreatePolicy,
+# CreateVirtualMFADevice, CreateOpenIDConnectProvider, ...): 400 InvalidInput with this text,
+# after the model's checks and before anything is stored. (STS's session tags have their own
+# rule, in stsd.sts.sessions.)
+MSG_DUPLICATE_TAG_KEYS = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+
+
+def check_tags(params: dict[str, Any]) -> None:
+    seen: set[str] = set()
+    for tag in params.get("Tags", ()):
+        key = tag["Key"].lower()
+        if key in seen:
+            raise InvalidInput(MSG_DUPLICATE_TAG_KEYS)
+        seen.add(key)
+
+
 Handler = Callable[[RequestContext, dict[str, Any]], Sequence[Node] | None]
 
 
 def action(name: str, params: tuple[Param, ...], handler: Handler, *, write: bool = False) -> Action:
-    """An IAM action whose handler first runs IAM's name/path checks. ``write`` marks the
+    """An IAM action whose handler first runs IAM's name/path and tag-key checks. ``write`` marks the
     actions that touch the database (worker thread, CloudTrail readOnly=false)."""
 
     @functools.wraps(handler)
     def checked(ctx: RequestContext, values: dict[str, Any]) -> Sequence[Node] | None:
         check_names(values)
+        if "Tags" in values:
+            check_tags(values)
         return handler(ctx, values)
 
     return Action(name, IAM, params, checked, blocking=write, read_only=not write)
