@@ -382,10 +382,6 @@ def tag_list(params: dict[str, Any]) -> list[dict[str, str]]:
     return [{"Key": t["Key"], "Value": t["Value"]} for t in params.get("Tags", [])]
 
 
-def list_result(name: str, items: list[Any]) -> list[Node]:
-    return [(name, Members(items)), ("IsTruncated", False)]
-
-
 def caller_user_name(ctx: RequestContext, given: str | None) -> str:
     """IAM's implicit ``UserName``: the calling user's own name."""
     if given is not None:

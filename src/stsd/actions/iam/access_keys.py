@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stsd.actions.iam.pagination import paginate
 from stsd.auth import principal as p
 from stsd.iam import api
 from stsd.protocol.params import Str
@@ -51,9 +52,10 @@ def list_access_keys(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     account = api.authorize(ctx, "iam:ListAccessKeys", *_target(ctx, owner))
     if owner is not None:
         owner = api.require_user(account, owner).name
-    return api.list_result("AccessKeyMetadata", [
-        [("UserName", k.user_name), ("AccessKeyId", k.id), ("Status", k.status), ("CreateDate", k.created_at)]
-        for k in account.user_keys(owner)
+    page = paginate(ctx, params, "ListAccessKeys", account.user_keys(owner), lambda k: k.id,
+                    "" if owner is None else owner.lower())
+    return page.result("AccessKeyMetadata", lambda k: [
+        ("UserName", k.user_name), ("AccessKeyId", k.id), ("Status", k.status), ("CreateDate", k.created_at),
     ])
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from stsd.actions.base import Action
+from stsd.actions.iam.pagination import paginate
 from stsd.errors import NoSuchEntity
 from stsd.iam import api
 from stsd.policy import PolicyKind
-from stsd.protocol.render import Members, Node
+from stsd.protocol.render import Node
 from stsd.server.context import RequestContext
 
 OWNERS = {"role": ("Role", api.role_name), "user": ("User", api.user_name)}
@@ -60,7 +61,9 @@ def _list(owner_type: str):
         account = api.authorize(ctx, f"iam:List{OWNERS[owner_type][0]}Policies",
                                 *api.target(ctx, owner_type, name))
         owner = _owner(ctx, owner_type, account, name)
-        return [("PolicyNames", Members(sorted(owner.inline_policies, key=str.lower))), ("IsTruncated", False)]
+        names = sorted(owner.inline_policies, key=str.lower)
+        page = paginate(ctx, params, f"List{OWNERS[owner_type][0]}Policies", names, str.lower, owner.name.lower())
+        return page.result("PolicyNames")
     return handle
 
 

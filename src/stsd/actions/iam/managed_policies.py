@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from stsd import ids
+from stsd.actions.iam.pagination import paginate
 from stsd.errors import NoSuchEntity, ValidationError
 from stsd.iam import api
 from stsd.policy import PolicyKind
 from stsd.protocol.params import Bool, Str
-from stsd.protocol.render import Members, Node
+from stsd.protocol.render import Node
 from stsd.server.context import RequestContext
 from stsd.store.directory import AccountView, ManagedPolicyView
 
@@ -79,12 +80,11 @@ def list_policies(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
         found += ctx.runtime.directory.aws_policies().values()
     if scope in ("All", "Local"):
         found += account.policies.values()
-    rows = []
-    for policy in sorted(found, key=lambda p: p.name.lower()):
-        count = account.attachment_count(policy.arn)
-        if policy.path.startswith(prefix) and (count or not params.get("OnlyAttached", False)):
-            rows.append(api.policy_node(policy, account, api.POLICY_LISTED))
-    return api.list_result("Policies", rows)
+    only_attached = params.get("OnlyAttached", False)
+    listed = [policy for policy in sorted(found, key=lambda p: p.name.lower())
+              if policy.path.startswith(prefix) and (not only_attached or account.attachment_count(policy.arn))]
+    page = paginate(ctx, params, "ListPolicies", listed, lambda p: p.arn, scope, str(only_attached), prefix)
+    return page.result("Policies", lambda p: api.policy_node(p, account, api.POLICY_LISTED))
 
 
 def delete_policy(ctx: RequestContext, params: dict[str, Any]) -> None:
@@ -126,12 +126,11 @@ def _list_attached(owner_type: str, title: str):
         account = api.authorize(ctx, f"iam:ListAttached{title}Policies", *api.target(ctx, owner_type, name))
         owner = _owner(account, owner_type, name)
         prefix = params.get("PathPrefix", "/")
-        rows = []
-        for arn in owner.attached:
-            policy = ctx.runtime.directory.managed_policy(arn)
-            if policy is not None and policy.path.startswith(prefix):
-                rows.append([("PolicyName", policy.name), ("PolicyArn", arn)])
-        return [("AttachedPolicies", Members(rows)), ("IsTruncated", False)]
+        policies = [policy for policy in map(ctx.runtime.directory.managed_policy, owner.attached)
+                    if policy is not None and policy.path.startswith(prefix)]
+        page = paginate(ctx, params, f"ListAttached{title}Policies", policies, lambda p: p.arn,
+                        owner.name.lower(), prefix)
+        return page.result("AttachedPolicies", lambda p: [("PolicyName", p.name), ("PolicyArn", p.arn)])
     return handle
 
 

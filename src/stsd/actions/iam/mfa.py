@@ -6,10 +6,11 @@ import base64
 import secrets
 from typing import Any
 
+from stsd.actions.iam.pagination import paginate
 from stsd.errors import InvalidAuthenticationCode, NoSuchEntity
 from stsd.iam import api, totp
 from stsd.protocol.params import Str
-from stsd.protocol.render import Members, Node
+from stsd.protocol.render import Node
 from stsd.server.context import RequestContext
 
 DEVICE_NAME = Str("VirtualMFADeviceName", "virtualMFADeviceName", required=True, min=1, max=226,
@@ -50,10 +51,11 @@ def enable_mfa_device(ctx: RequestContext, params: dict[str, Any]) -> None:
 def list_mfa_devices(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     name = api.caller_user_name(ctx, params.get("UserName"))
     account = api.authorize(ctx, "iam:ListMFADevices", *api.target(ctx, "user", name))
-    api.require_user(account, name)
-    rows = [[("UserName", d.user_name), ("SerialNumber", d.serial), ("EnableDate", d.enabled_at)]
-            for d in account.user_mfa(name)]
-    return [("MFADevices", Members(rows)), ("IsTruncated", False)]
+    user = api.require_user(account, name)
+    page = paginate(ctx, params, "ListMFADevices", account.user_mfa(name), lambda d: d.serial, user.name.lower())
+    return page.result("MFADevices", lambda d: [
+        ("UserName", d.user_name), ("SerialNumber", d.serial), ("EnableDate", d.enabled_at),
+    ])
 
 
 def deactivate_mfa_device(ctx: RequestContext, params: dict[str, Any]) -> None:

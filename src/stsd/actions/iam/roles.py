@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stsd.actions.iam.pagination import paginate
 from stsd.iam import api
 from stsd.policy import PolicyKind
 from stsd.protocol.params import Int
@@ -45,7 +46,8 @@ def list_roles(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     account = api.authorize(ctx, "iam:ListRoles", api.resource_arn(ctx, "role", "", "/"))
     prefix = params.get("PathPrefix", "/")
     roles = sorted((r for r in account.roles.values() if r.path.startswith(prefix)), key=lambda r: r.name.lower())
-    return api.list_result("Roles", [api.role_node(r, api.ROLE_LISTED) for r in roles])
+    page = paginate(ctx, params, "ListRoles", roles, lambda r: r.name.lower(), prefix)
+    return page.result("Roles", lambda r: api.role_node(r, api.ROLE_LISTED))
 
 
 def update_role(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:

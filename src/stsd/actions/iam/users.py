@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stsd.actions.iam.pagination import paginate
 from stsd.auth import principal as p
 from stsd.iam import api
 from stsd.protocol.render import Node
@@ -39,7 +40,8 @@ def list_users(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     account = api.authorize(ctx, "iam:ListUsers", api.resource_arn(ctx, "user", "", "/"))
     prefix = params.get("PathPrefix", "/")
     users = sorted((u for u in account.users.values() if u.path.startswith(prefix)), key=lambda u: u.name.lower())
-    return api.list_result("Users", [api.user_node(u, listing=True) for u in users])
+    page = paginate(ctx, params, "ListUsers", users, lambda u: u.name.lower(), prefix)
+    return page.result("Users", lambda u: api.user_node(u, listing=True))
 
 
 def delete_user(ctx: RequestContext, params: dict[str, Any]) -> None:
