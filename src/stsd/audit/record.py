@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Container
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -51,6 +51,7 @@ class Call:
     request_details: dict[str, str] | None = None  # STS: awsServingRegion, endpointType
     extended_request_id: str | None = None
     additional_event_data: dict[str, Any] | None = None  # more additionalEventData, from the handler
+    tls: Sequence[str] | None = None  # (tlsVersion, cipherSuite) of an HTTPS connection
 
 
 # Event ids identify records; they are not secrets. A seeded generator (seeded per process:
@@ -93,7 +94,7 @@ def action_call(*, sts: bool, action_name: str, read_only: bool, time: datetime,
                 request_id: str, principal: Principal | None, access_key_id: str | None,
                 request_parameters: dict[str, Any] | None, response_elements: dict[str, Any] | None,
                 error_code: str | None, error_message: str | None, audit: dict[str, Any] | None,
-                extended_request_id: str | None) -> Call:
+                extended_request_id: str | None, tls: Sequence[str] | None = None) -> Call:
     """The Call of a Query-API request that reached an action (see :mod:`stsd.audit.wire` for
     how the pipeline's Outcome is reduced to these arguments).
 
@@ -126,11 +127,20 @@ def action_call(*, sts: bool, action_name: str, read_only: bool, time: datetime,
         error_message=error_message,
         resources=resources,
         additional_event_data=audit.get("additionalEventData"),
+        tls=tls,
     )
     if sts:
         call.request_details = {"awsServingRegion": serving_region, "endpointType": endpoint_type}
         call.extended_request_id = extended_request_id
     return call
+
+
+def tls_details(call: Call) -> dict[str, str]:
+    """``tlsDetails``: the host the client sent, and over HTTPS the negotiated version and cipher."""
+    if call.tls is None:
+        return {"clientProvidedHostHeader": call.host}
+    version, cipher = call.tls
+    return {"tlsVersion": version, "cipherSuite": cipher, "clientProvidedHostHeader": call.host}
 
 
 class AccountSource(Protocol):
@@ -199,7 +209,7 @@ def records(call: Call, accounts: Container[str]) -> list[dict[str, Any]]:
     record["managementEvent"] = True
     if account:
         record["recipientAccountId"] = account
-    tail = {"eventCategory": "Management", "tlsDetails": {"clientProvidedHostHeader": call.host}}
+    tail = {"eventCategory": "Management", "tlsDetails": tls_details(call)}
     other = _known(accounts, resource_account) if principal is not None else None
     if other is None or other == account:
         record.update(tail)

@@ -139,7 +139,7 @@ def reduce(item: Outcome | Call) -> tuple[Any, ...]:
                 item.source_ip, item.user_agent, item.host, item.request_id, _principal(item.principal),
                 item.access_key_id, item.request_parameters, item.response_elements, item.error_code,
                 item.error_message, item.resources, item.request_details, item.extended_request_id,
-                item.additional_event_data)
+                item.additional_event_data, item.tls)
     ctx, action, error = item.context, item.action, item.error
     assert ctx is not None and action is not None
     sts = action.service.name == "sts"
@@ -154,7 +154,7 @@ def reduce(item: Outcome | Call) -> tuple[Any, ...]:
             ctx.endpoint.region, ctx.endpoint.endpoint_type, ctx.serving_region, ctx.source_ip, ctx.user_agent,
             ctx.host, ctx.request_id, _principal(ctx.principal), item.access_key_id, raw, request, response,
             error.trail_code if error is not None else None, error.message if error is not None else None,
-            ctx.audit or None, extended_request_id(headers) if sts and headers else None)
+            ctx.audit or None, extended_request_id(headers) if sts and headers else None, ctx.tls)
 
 
 def batch_line(seq: int, captured: Sequence[bytes]) -> bytes:
@@ -225,13 +225,13 @@ def restore(wire: Sequence[Any]) -> Call:
     if wire[0] == CALL:
         (_, source, name, read_only, timestamp, region, source_ip, user_agent, host, request_id, principal,
          access_key_id, request_parameters, response_elements, error_code, error_message, resources,
-         request_details, extended, additional) = wire
+         request_details, extended, additional, tls) = wire
         return Call(source, name, read_only, _time(timestamp), region, source_ip, user_agent, host, request_id,
                     restore_principal(principal), access_key_id, request_parameters, response_elements,
-                    error_code, error_message, resources, request_details, extended, additional)
+                    error_code, error_message, resources, request_details, extended, additional, tls)
     (_, service, name, read_only, timestamp, endpoint_region, endpoint_type, serving_region, source_ip,
      user_agent, host, request_id, principal, access_key_id, raw, params, response, error_code, error_message,
-     audit, extended) = wire
+     audit, extended, tls) = wire
     if raw:
         params = elements.request_parameters(redact.specs(service, name), params)
     if response is not None:
@@ -242,4 +242,4 @@ def restore(wire: Sequence[Any]) -> Call:
         source_ip=source_ip, user_agent=user_agent, host=host, request_id=request_id,
         principal=restore_principal(principal), access_key_id=access_key_id, request_parameters=params,
         response_elements=response, error_code=error_code, error_message=error_message, audit=audit,
-        extended_request_id=extended)
+        extended_request_id=extended, tls=tls)

@@ -25,6 +25,7 @@ class RequestContext:
     host: str
     secure: bool
     principal: Principal | None = None
+    tls: tuple[str, str] | None = None  # (version, cipher suite) of an HTTPS connection
     # Filled by handlers for the audit trail (CloudTrail resources, extra fields).
     audit: dict[str, Any] = field(default_factory=dict)
     # The request's global condition keys, normalised; built by the first authorisation.

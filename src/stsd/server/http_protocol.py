@@ -5,7 +5,9 @@ uvicorn writes a response's status line and headers when the application sends
 and two TCP segments for every STS answer. Writes made within one event-loop step are
 gathered here and handed to the transport together at the end of that step, which halves
 the per-response system calls without holding anything back (the flush is the very next
-callback of the loop). Everything else is uvicorn's own protocol, unchanged.
+callback of the loop). It also hands the application what CloudTrail records of a TLS
+connection (``tlsDetails.tlsVersion`` and ``cipherSuite``) in the scope key :data:`TLS_SCOPE_KEY`,
+read once per connection. Everything else is uvicorn's own protocol, unchanged.
 """
 
 from __future__ import annotations
@@ -14,6 +16,22 @@ import asyncio
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+# (protocol version, cipher suite) as OpenSSL names them, e.g. ("TLSv1.3", "TLS_AES_128_GCM_SHA256"):
+# the names CloudTrail writes. Absent for plain HTTP.
+TLS_SCOPE_KEY = "stsd.tls"
+
+
+def tls_details(transport: asyncio.BaseTransport) -> tuple[str, str] | None:
+    """The negotiated TLS version and cipher of a connection (the handshake is complete by the
+    time the protocol sees the transport), or None for a plain connection."""
+    ssl_object = transport.get_extra_info("ssl_object")
+    if ssl_object is None:
+        return None
+    version, cipher = ssl_object.version(), ssl_object.cipher()
+    if version is None or cipher is None:
+        return None
+    return version, cipher[0]
 
 
 class CoalescingTransport:
@@ -52,9 +70,17 @@ class CoalescingTransport:
 
 
 class CoalescingHttpToolsProtocol(HttpToolsProtocol):
+    _tls: tuple[str, str] | None = None
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._tls = tls_details(transport)
         self.transport = CoalescingTransport(transport, self.loop)  # type: ignore[assignment]
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._tls is not None:
+            self.scope[TLS_SCOPE_KEY] = self._tls  # type: ignore[literal-required]
 
 
 UVICORN_HTTP = f"{__name__}:{CoalescingHttpToolsProtocol.__name__}"  # uvicorn's ``http=`` setting
