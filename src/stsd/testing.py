@@ -62,7 +62,10 @@ def _stsd(*args: str) -> list[str]:
 
 @dataclass
 class StsdServer:
-    """A stsd process. ``accounts`` are initialised before the server starts."""
+    """A stsd process. ``accounts`` are initialised before the server starts.
+
+    With ``tls_cert``/``tls_key`` (PEM, e.g. from ``stsd ca init``) it serves HTTPS; ``ca_file``
+    is then what the readiness probe and :meth:`client` trust."""
 
     host: str = "127.0.0.1"
     port: int = 0
@@ -72,13 +75,16 @@ class StsdServer:
     extra_args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     admins: dict[str, Credentials] = field(default_factory=dict)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    ca_file: Path | None = None
     _process: subprocess.Popen[bytes] | None = None
     _owns_dir: bool = False
     _log: Any = None
 
     @property
     def endpoint_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls_cert else 'http'}://{self.host}:{self.port}"
 
     def __enter__(self) -> StsdServer:
         self.start()
@@ -114,6 +120,8 @@ class StsdServer:
                 "--account-id", self.accounts[0], *self.extra_args]
         if self.emulator:
             args.append("--emulator")
+        if self.tls_cert is not None:
+            args += ["--tls-cert", str(self.tls_cert), "--tls-key", str(self.tls_key)]
         self._log = open(self.data_dir / "server.log", "wb")  # noqa: SIM115 - closed in stop()
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and CLI, no shell
             _stsd(*args), stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}
@@ -121,14 +129,18 @@ class StsdServer:
         self.wait_ready()
 
     def wait_ready(self, timeout: float = STARTUP_SECONDS) -> None:
+        import ssl
         import urllib.request
 
+        context = ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None) \
+            if self.tls_cert else None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
                 raise RuntimeError(f"stsd exited early:\n{self.log_text()}")
             try:
-                with urllib.request.urlopen(f"{self.endpoint_url}/health", timeout=1) as response:  # noqa: S310
+                with urllib.request.urlopen(f"{self.endpoint_url}/health", timeout=1,  # noqa: S310
+                                            context=context) as response:
                     if response.status == 200:
                         return
             except OSError:
@@ -169,6 +181,7 @@ class StsdServer:
             endpoint_url=endpoint_url or self.endpoint_url,
             region_name=region,
             config=Config(retries={"max_attempts": 1}, **config),
+            verify=str(self.ca_file) if self.ca_file else None,
             **creds.as_boto(),
         )
 

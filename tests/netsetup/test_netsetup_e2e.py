@@ -13,11 +13,9 @@ import json
 import os
 import re
 import socket
-import ssl
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,35 +28,11 @@ from dnslib import DNSRecord
 from typer.testing import CliRunner
 
 from stsd.cli import app
-from stsd.testing import STARTUP_SECONDS, StsdServer
+from stsd.testing import StsdServer
 from tests.netsetup import dnsroute
 
 ACCOUNT = "123456789012"
 HERE = Path(__file__).resolve().parent
-
-
-class TlsStsdServer(StsdServer):
-    """StsdServer whose readiness probe speaks HTTPS (stsd.testing only probes http://)."""
-
-    ca_file: str = ""
-
-    @property
-    def endpoint_url(self) -> str:
-        return f"https://{self.host}:{self.port}"
-
-    def wait_ready(self, timeout: float = STARTUP_SECONDS) -> None:
-        context = ssl.create_default_context(cafile=self.ca_file)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process is not None and self._process.poll() is not None:
-                raise RuntimeError(f"stsd exited early:\n{self.log_text()}")
-            try:
-                with urllib.request.urlopen(f"{self.endpoint_url}/health", timeout=1, context=context) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"stsd did not become ready in {timeout}s:\n{self.log_text()}")
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +44,9 @@ def ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def tls_server(ca: Path) -> Iterator[TlsStsdServer]:
-    server = TlsStsdServer(accounts=(ACCOUNT,), extra_args=("--tls-cert", str(ca / "server.pem"),
-                                                            "--tls-key", str(ca / "server-key.pem")))
-    server.ca_file = str(ca / "ca.pem")
+def tls_server(ca: Path) -> Iterator[StsdServer]:
+    server = StsdServer(accounts=(ACCOUNT,), tls_cert=ca / "server.pem", tls_key=ca / "server-key.pem",
+                        ca_file=ca / "ca.pem")
     try:
         server.start()
         yield server
@@ -109,7 +82,7 @@ def dns_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 
 
 @pytest.fixture
-def resolved(monkeypatch: pytest.MonkeyPatch, tls_server: TlsStsdServer, dns_port: int, ca: Path,
+def resolved(monkeypatch: pytest.MonkeyPatch, tls_server: StsdServer, dns_port: int, ca: Path,
              tmp_path: Path) -> list[str]:
     """Route this process's name resolution through `stsd dns`; trust the stsd CA via AWS_CA_BUNDLE."""
     seen: list[str] = []
@@ -126,7 +99,7 @@ def resolved(monkeypatch: pytest.MonkeyPatch, tls_server: TlsStsdServer, dns_por
 
 
 @pytest.fixture
-def client(tls_server: TlsStsdServer) -> Iterator[Callable[..., Any]]:
+def client(tls_server: StsdServer) -> Iterator[Callable[..., Any]]:
     """Make plain botocore clients: no endpoint_url; `sts_regional_endpoints` set as a config variable.
 
     Each records (url, SigV4 scope Region) of what it sent in ``.sent``; all are closed after
@@ -259,7 +232,7 @@ def test_without_the_stsd_ca_tls_fails(resolved: list[str]) -> None:
     ("regional", "sts.eu-west-1.amazonaws.com", "eu-west-1"),
     ("legacy", "sts.amazonaws.com", "us-east-1"),
 ])
-def test_aws_cli(tls_server: TlsStsdServer, dns_port: int, ca: Path, tmp_path: Path, mode: str, host: str,
+def test_aws_cli(tls_server: StsdServer, dns_port: int, ca: Path, tmp_path: Path, mode: str, host: str,
                  region: str) -> None:
     """`aws sts get-caller-identity --region eu-west-1`, no --endpoint-url: the AWS CLI picks the host
     name itself; a sitecustomize.py routes its name resolution through `stsd dns` like the tests above."""

@@ -23,9 +23,9 @@ from botocore.exceptions import ClientError
 
 from stsd.config import Settings
 from stsd.server.runtime import Runtime
-from stsd.testing import Credentials
+from stsd.testing import Credentials, StsdServer
 from tests.netsetup import dnsroute
-from tests.netsetup.test_netsetup_e2e import HERE, TlsStsdServer, ca, dns_port, serving_region  # noqa: F401
+from tests.netsetup.test_netsetup_e2e import HERE, ca, dns_port, serving_region  # noqa: F401
 
 A = "111100002222"
 B = "333300004444"
@@ -36,10 +36,9 @@ MSG_DISABLED = ("STS is not activated in this region for account:{}. Your accoun
 
 
 @pytest.fixture(scope="module")
-def server(ca: Path) -> Iterator[TlsStsdServer]:  # noqa: F811 - the imported fixture
-    srv = TlsStsdServer(accounts=(A, B), extra_args=("--tls-cert", str(ca / "server.pem"),
-                                                     "--tls-key", str(ca / "server-key.pem")))
-    srv.ca_file = str(ca / "ca.pem")
+def server(ca: Path) -> Iterator[StsdServer]:  # noqa: F811 - the imported fixture
+    srv = StsdServer(accounts=(A, B), tls_cert=ca / "server.pem", tls_key=ca / "server-key.pem",
+                     ca_file=ca / "ca.pem")
     try:
         srv.start()
         yield srv
@@ -48,14 +47,14 @@ def server(ca: Path) -> Iterator[TlsStsdServer]:  # noqa: F811 - the imported fi
 
 
 @pytest.fixture(scope="module")
-def store(server: TlsStsdServer) -> Iterator[Runtime]:
+def store(server: StsdServer) -> Iterator[Runtime]:
     runtime = Runtime.open(Settings(data_dir=server.data_dir))
     yield runtime
     runtime.close()
 
 
 @pytest.fixture
-def botocore_client(monkeypatch: pytest.MonkeyPatch, server: TlsStsdServer, dns_port: int,  # noqa: F811
+def botocore_client(monkeypatch: pytest.MonkeyPatch, server: StsdServer, dns_port: int,  # noqa: F811
                     ca: Path, tmp_path: Path) -> Iterator[Callable[..., Any]]:  # noqa: F811
     monkeypatch.setattr("socket.getaddrinfo", dnsroute.make_getaddrinfo(
         __import__("socket").getaddrinfo, dns_port=dns_port, https_port=server.port))
@@ -106,17 +105,17 @@ def session_of(response: dict[str, Any], account: str) -> Credentials:
 
 
 @pytest.fixture(scope="module")
-def role_in_b(server: TlsStsdServer) -> str:
+def role_in_b(server: StsdServer) -> str:
     import boto3
 
     creds = server.admins[B]
-    iam = boto3.client("iam", endpoint_url=server.endpoint_url, region_name="us-east-1", verify=server.ca_file,
+    iam = boto3.client("iam", endpoint_url=server.endpoint_url, region_name="us-east-1", verify=str(server.ca_file),
                        aws_access_key_id=creds.access_key_id, aws_secret_access_key=creds.secret_access_key)
     return iam.create_role(RoleName="by-hostname", AssumeRolePolicyDocument=TRUST_A)["Role"]["Arn"]
 
 
 def test_cross_account_credentials_need_the_role_accounts_region(botocore_client: Callable[..., Any],
-                                                                 server: TlsStsdServer, store: Runtime,
+                                                                 server: StsdServer, store: Runtime,
                                                                  role_in_b: str) -> None:
     sts = botocore_client("sts", server.admins[A], "eu-west-1")
     response = sts.assume_role(RoleArn=role_in_b, RoleSessionName="s1")
@@ -137,7 +136,7 @@ def test_cross_account_credentials_need_the_role_accounts_region(botocore_client
 
 
 def test_opt_in_region_enabled_by_one_account_and_v1_global_tokens(botocore_client: Callable[..., Any],
-                                                                   server: TlsStsdServer, store: Runtime) -> None:
+                                                                   server: StsdServer, store: Runtime) -> None:
     store.regions.set_opt_status(B, "ap-east-1", "ENABLED", None)
     try:
         hk_b = botocore_client("sts", server.admins[B], "ap-east-1")
@@ -162,7 +161,7 @@ def test_opt_in_region_enabled_by_one_account_and_v1_global_tokens(botocore_clie
 
 
 def test_quotas_of_regional_and_global_endpoints_do_not_interfere(botocore_client: Callable[..., Any],
-                                                                  server: TlsStsdServer, store: Runtime) -> None:
+                                                                  server: StsdServer, store: Runtime) -> None:
     store.regions.set_quota(B, "eu-west-3", "regional", 1, 1)
     try:
         regional = botocore_client("sts", server.admins[B], "eu-west-3")
@@ -187,7 +186,7 @@ def test_quotas_of_regional_and_global_endpoints_do_not_interfere(botocore_clien
         store.regions.set_quota(B, "eu-west-3", "regional", 0, 0)
 
 
-def test_aws_cli_gets_region_disabled_by_host_name(server: TlsStsdServer, store: Runtime, dns_port: int,  # noqa: F811
+def test_aws_cli_gets_region_disabled_by_host_name(server: StsdServer, store: Runtime, dns_port: int,  # noqa: F811
                                                   ca: Path, tmp_path: Path, role_in_b: str) -> None:  # noqa: F811
     aws = Path(sys.executable).with_name("aws")
     (tmp_path / "sitecustomize.py").write_text(
