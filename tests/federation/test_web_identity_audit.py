@@ -11,6 +11,7 @@ import sqlite3
 import time
 from typing import Any
 
+import boto3
 import pytest
 
 from stsd.testing import StsdServer
@@ -105,3 +106,52 @@ def test_verification_method_and_token_claims_in_the_record(server, sts, make_ro
     assert record["requestParameters"]["principalTags"] == {"CostCenter": "24680"}
     assert record["requestParameters"]["transitiveTagKeys"] == ["CostCenter"]
     assert record["responseElements"]["sourceIdentity"] == "MyWebIdentityUser"
+
+
+def test_the_web_identity_session_names_its_provider(server, sts, iam, make_role, issuer, provider):
+    """Later calls of a web identity session carry its IdP: CloudTrail's
+    ``sessionContext.webIdFederationData`` = {federatedProvider: <provider ARN>, attributes: {}},
+    and the ``aws:FederatedProvider`` condition key (here in the trust policies of a role chain)."""
+    name = unique("web")
+    web_role = make_role(web_trust(issuer), name=name)
+    iam.put_role_policy(RoleName=name, PolicyName="chain", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+
+    def chained_trust(federated_provider: str) -> str:
+        return json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:FederatedProvider": federated_provider}}}]})
+
+    from_this_idp = make_role(chained_trust(provider))
+    from_another_idp = make_role(chained_trust(f"arn:aws:iam::{ACCOUNT}:oidc-provider/other.example.com"))
+    credentials = sts.assume_role_with_web_identity(RoleArn=web_role, RoleSessionName="idp",
+                                                    WebIdentityToken=issuer.token(sub="repo:org/idp"))["Credentials"]
+    web = session_client(server, credentials)
+    identity = web.get_caller_identity()
+    [record] = records_of(server, request_id(identity))
+    context = record["userIdentity"]["sessionContext"]
+    assert context["webIdFederationData"] == {"federatedProvider": provider, "attributes": {}}
+    assert context["sessionIssuer"]["arn"] == web_role
+
+    chained = web.assume_role(RoleArn=from_this_idp, RoleSessionName="chained")
+    assert chained["AssumedRoleUser"]["Arn"] == from_this_idp.replace(":iam::", ":sts::").replace(
+        ":role/", ":assumed-role/") + "/chained"
+    code, message, status = error(web.assume_role, RoleArn=from_another_idp, RoleSessionName="chained")
+    assert (code, status) == ("AccessDenied", 403)
+    assert message == (f"User: arn:aws:sts::{ACCOUNT}:assumed-role/{name}/idp is not authorized to perform: "
+                       f"sts:AssumeRole on resource: {from_another_idp}")
+
+    [chain_record] = records_of(server, request_id(chained))  # the web identity session's call
+    assert chain_record["userIdentity"]["sessionContext"]["webIdFederationData"] == {
+        "federatedProvider": provider, "attributes": {}}
+    # The session AssumeRole made from it has no IdP of its own: empty, as for any other session.
+    later = session_client(server, chained["Credentials"]).get_caller_identity()
+    [later_record] = records_of(server, request_id(later))
+    assert later_record["userIdentity"]["sessionContext"]["webIdFederationData"] == {}
+
+
+def session_client(server: StsdServer, credentials: dict[str, Any]) -> Any:
+    return boto3.client("sts", endpoint_url=server.endpoint_url, region_name="us-east-1",
+                        aws_access_key_id=credentials["AccessKeyId"],
+                        aws_secret_access_key=credentials["SecretAccessKey"],
+                        aws_session_token=credentials["SessionToken"])

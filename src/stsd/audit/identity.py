@@ -12,6 +12,7 @@ from typing import Any
 from stsd import ids
 from stsd.audit.timefmt import iso
 from stsd.auth import principal as p
+from stsd.tokens.claims import SessionClaims
 
 TYPES = {p.USER: "IAMUser", p.ASSUMED_ROLE: "AssumedRole", p.ROOT: "Root", p.FEDERATED_USER: "FederatedUser"}
 # The caller of AssumeRoleWithWebIdentity once its token checked out: a Principal of this kind
@@ -67,12 +68,19 @@ def user_identity(principal: p.Principal) -> dict[str, Any]:
     if principal.kind == p.USER:
         out["userName"] = principal.name
     if principal.session is not None:
-        context: dict[str, Any] = {"sessionIssuer": _issuer(principal), "webIdFederationData": {},
+        context: dict[str, Any] = {"sessionIssuer": _issuer(principal),
+                                   "webIdFederationData": _web_id_federation_data(principal.session),
                                    "attributes": _attributes(principal)}
         if principal.session.source_identity is not None:
             context["sourceIdentity"] = principal.session.source_identity
         out["sessionContext"] = context
     return out
+
+
+def _web_id_federation_data(session: SessionClaims) -> dict[str, Any]:
+    """The IdP of a web identity session (its provider's ARN), empty for every other session."""
+    provider = session.federated_provider
+    return {"federatedProvider": provider, "attributes": {}} if provider else {}
 
 
 def account_view(principal: p.Principal) -> dict[str, str]:

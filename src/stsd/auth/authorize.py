@@ -117,6 +117,8 @@ def _principal_keys(caller: p.Principal) -> dict[str, Any]:
         keys["aws:MultiFactorAuthPresent"] = session.mfa
         if session.source_identity:
             keys["aws:SourceIdentity"] = session.source_identity
+        if session.federated_provider:
+            keys["aws:FederatedProvider"] = session.federated_provider
     return keys
 
 

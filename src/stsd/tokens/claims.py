@@ -17,6 +17,9 @@ _KINDS = (ROLE, FEDERATED, USER, ROOT)
 _FLAG_MFA = 1
 _FLAG_CHAINED = 2
 _SCHEMA = 1
+# ``extra`` key: the IAM OIDC provider ARN of a web identity session (CloudTrail's
+# webIdFederationData.federatedProvider, the aws:FederatedProvider condition key).
+EXTRA_FEDERATED_PROVIDER = "idp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,10 @@ class SessionClaims:
     role_path: str = "/"
     parent: str | None = None  # federated: the IAM user's name whose permissions bound the session
     extra: dict[str, str] = field(default_factory=dict)  # forward-compatible room (e.g. IdP data)
+
+    @property
+    def federated_provider(self) -> str | None:
+        return self.extra.get(EXTRA_FEDERATED_PROVIDER) if self.extra else None
 
     def to_bytes(self) -> bytes:
         flags = (_FLAG_MFA if self.mfa else 0) | (_FLAG_CHAINED if self.chained else 0)

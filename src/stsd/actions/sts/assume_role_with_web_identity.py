@@ -83,6 +83,7 @@ from stsd.server.context import RequestContext
 from stsd.store.directory import OidcProviderView, RoleView
 from stsd.sts import oidc, sessions
 from stsd.tokens import claims as kinds
+from stsd.tokens.claims import EXTRA_FEDERATED_PROVIDER
 
 PARAMS = (
     Str("RoleArn", "roleArn", required=True, min=20, max=2048, pattern=sessions.ARN_CHARS,
@@ -356,6 +357,7 @@ def handle(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
             "policy": policy,
             "policy_arns": policy_arns,
             "role_path": role.path,
+            "extra": {EXTRA_FEDERATED_PROVIDER: provider_arn},
         },
         duration,
     )
