@@ -125,6 +125,14 @@ def check_names(params: dict[str, Any]) -> None:
 MSG_DUPLICATE_TAG_KEYS = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
 
 
+# "You cannot create a tag key or value that begins with the text aws:. This tag prefix is
+# reserved for AWS internal use." (IAM User Guide, "Rules for tagging in IAM and AWS STS"), for
+# every IAM call that sets tags. NOTE: IAM's code and text for it are not from a recorded
+# response; 400 InvalidInput (the code IAM's Tag* calls declare for bad tags) with this text
+# is stsd's choice. Any case of the prefix is refused ("AWS:" is reserved as well).
+MSG_RESERVED_TAG_PREFIX = "Tag keys and values cannot begin with the reserved prefix aws:."
+
+
 def check_tags(params: dict[str, Any]) -> None:
     seen: set[str] = set()
     for tag in params.get("Tags", ()):
@@ -132,17 +140,26 @@ def check_tags(params: dict[str, Any]) -> None:
         if key in seen:
             raise InvalidInput(MSG_DUPLICATE_TAG_KEYS)
         seen.add(key)
+    for tag in params.get("Tags", ()):
+        if tag["Key"].lower().startswith("aws:") or tag["Value"].lower().startswith("aws:"):
+            raise InvalidInput(MSG_RESERVED_TAG_PREFIX)
 
 
 Handler = Callable[[RequestContext, dict[str, Any]], Sequence[Node] | None]
+ModelCheck = Callable[[dict[str, Any]], None]
 
 
-def action(name: str, params: tuple[Param, ...], handler: Handler, *, write: bool = False) -> Action:
+def action(name: str, params: tuple[Param, ...], handler: Handler, *, write: bool = False,
+           model_check: ModelCheck | None = None) -> Action:
     """An IAM action whose handler first runs IAM's name/path and tag-key checks. ``write`` marks the
-    actions that touch the database (worker thread, CloudTrail readOnly=false)."""
+    actions that touch the database (worker thread, CloudTrail readOnly=false). ``model_check``
+    runs model validation the declarations cannot express (e.g. a list's combined member
+    clause), before IAM's own checks as AWS orders them."""
 
     @functools.wraps(handler)
     def checked(ctx: RequestContext, values: dict[str, Any]) -> Sequence[Node] | None:
+        if model_check is not None:
+            model_check(values)
         check_names(values)
         if "Tags" in values:
             check_tags(values)
@@ -340,10 +357,9 @@ def _boundary(arn: str | None) -> list[Node] | None:
 POLICY_CREATED, POLICY_FULL, POLICY_LISTED = "created", "full", "listed"
 
 
-def policy_node(policy: ManagedPolicyView, account: AccountView | None, shape: str = POLICY_FULL,
-                tags: Sequence[dict[str, str]] = ()) -> list[Node]:
+def policy_node(policy: ManagedPolicyView, account: AccountView | None, shape: str = POLICY_FULL) -> list[Node]:
     """A ``Policy``: GetPolicy adds Description and Tags (empty when none); CreatePolicy and
-    ListPolicies answer without Description, CreatePolicy with Tags only when given."""
+    ListPolicies answer without Description, CreatePolicy with Tags only when it has some."""
     node: list[Node] = [
         ("PolicyName", policy.name),
         ("PolicyId", policy.id),
@@ -358,9 +374,9 @@ def policy_node(policy: ManagedPolicyView, account: AccountView | None, shape: s
         node.append(("Description", policy.description))
     node += [("CreateDate", policy.created_at), ("UpdateDate", policy.updated_at)]
     if shape == POLICY_FULL:
-        node.append(("Tags", Members([])))
-    elif shape == POLICY_CREATED and tags:
-        node.append(("Tags", Members([[("Key", t["Key"]), ("Value", t["Value"])] for t in tags])))
+        node.append(("Tags", Members([[("Key", k), ("Value", v)] for k, v in policy.tags])))
+    elif shape == POLICY_CREATED:
+        node.append(("Tags", tags_node(policy.tags)))
     return node
 
 

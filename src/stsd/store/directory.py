@@ -81,6 +81,7 @@ class ManagedPolicyView:
     versions: dict[str, str]  # version id → document
     created_at: datetime
     updated_at: datetime
+    tags: tuple[tuple[str, str], ...] = ()
 
     @property
     def document(self) -> str:
@@ -426,6 +427,7 @@ class Directory:
                 versions=versions.get(p.arn, {}),
                 created_at=utc(p.created_at),
                 updated_at=utc(p.updated_at),
+                tags=_tags(p.tags),
             )
             for p in session.scalars(
                 select(models.ManagedPolicy).where(models.ManagedPolicy.account_id == account_id)

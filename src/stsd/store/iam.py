@@ -31,6 +31,41 @@ OIDC_CLIENT_IDS = 100
 MSG_OIDC_NOT_FOUND = "OpenIDConnect Provider not found for arn {arn}"
 MSG_OIDC_NOT_FOUND_DELETE = "OpenId connect Provider {arn} cannot be found."
 MSG_OIDC_CLIENT_IDS = f"Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: {OIDC_CLIENT_IDS}"
+# At most 50 tags per IAM resource (IAM quotas; the model bounds one request's Tags to 50 as
+# well). Tag* calls that would take a resource past it fail with 409 LimitExceeded, IAM's code
+# for quotas. NOTE: the text is not from a recorded AWS response; it follows IAM's recorded
+# quota texts ("Cannot exceed quota for AccessKeysPerUser: 2", "... ClientIdsPerOpenIdConnect
+# Provider: 100") with the quota named per resource type.
+TAGS_PER_RESOURCE = 50
+MSG_TAG_QUOTA = "Cannot exceed quota for {quota}: " + str(TAGS_PER_RESOURCE)
+TAG_QUOTAS = {"user": "TagsPerUser", "role": "TagsPerRole", "policy": "TagsPerPolicy",
+              "oidc-provider": "TagsPerOpenIdConnectProvider"}
+# Tag keys of users and roles are case-insensitive (IAM User Guide, "Rules for tagging":
+# "you cannot have separate Department and department tag keys. If you have tagged a user
+# with the Department=finance tag and you add the department=hr tag, it replaces the first
+# tag"), so the tag given replaces the stored one, key spelling included. Keys of the other
+# resource types (customer managed policies, OIDC providers) are case-sensitive: Costcenter
+# and costcenter are two tags.
+CASE_INSENSITIVE_TAGS = frozenset({"user", "role"})
+
+
+def merge_tags(kind: str, current: list[dict[str, str]] | None, given: list[dict[str, str]]) -> list[dict[str, str]]:
+    """``current`` with ``given`` added: a tag whose key is already there (in any case, for
+    users and roles) takes its place; new keys go at the end. LimitExceeded past 50 tags."""
+    fold = str.lower if kind in CASE_INSENSITIVE_TAGS else str
+    merged = {fold(t["Key"]): {"Key": t["Key"], "Value": t["Value"]} for t in current or ()}
+    for tag in given:
+        merged[fold(tag["Key"])] = {"Key": tag["Key"], "Value": tag["Value"]}
+    if len(merged) > TAGS_PER_RESOURCE:
+        raise LimitExceeded(MSG_TAG_QUOTA.format(quota=TAG_QUOTAS[kind]))
+    return list(merged.values())
+
+
+def drop_tags(kind: str, current: list[dict[str, str]] | None, keys: list[str]) -> list[dict[str, str]]:
+    """``current`` without the tags named by ``keys`` (absent keys are ignored, as IAM does)."""
+    fold = str.lower if kind in CASE_INSENSITIVE_TAGS else str
+    gone = {fold(k) for k in keys}
+    return [dict(t) for t in current or () if fold(t["Key"]) not in gone]
 
 
 def now() -> datetime:
@@ -235,6 +270,41 @@ class IamStore:
                 raise DeleteConflict("Cannot delete entity, must detach all policies first.")
             s.delete(role)
 
+    # --- tags ---------------------------------------------------------------------------
+    # Each write replaces the JSON list with a new one (the column sees the change) in one
+    # transaction that bumps the account's generation: the directory snapshot, and with it
+    # aws:PrincipalTag / aws:ResourceTag, follows at once in this process and at the next
+    # poll elsewhere.
+    def tag_owner(self, account_id: str, owner_type: str, name: str, tags: list[dict[str, str]]) -> None:
+        with self._tx(account_id) as s:
+            row = self._user(s, account_id, name) if owner_type == "user" else self._role(s, account_id, name)
+            row.tags = merge_tags(owner_type, row.tags, tags)
+
+    def untag_owner(self, account_id: str, owner_type: str, name: str, keys: list[str]) -> None:
+        with self._tx(account_id) as s:
+            row = self._user(s, account_id, name) if owner_type == "user" else self._role(s, account_id, name)
+            row.tags = drop_tags(owner_type, row.tags, keys)
+
+    def tag_policy(self, account_id: str, arn: str, tags: list[dict[str, str]]) -> None:
+        with self._tx(account_id) as s:
+            policy = self._policy(s, account_id, arn)
+            policy.tags = merge_tags("policy", policy.tags, tags)
+
+    def untag_policy(self, account_id: str, arn: str, keys: list[str]) -> None:
+        with self._tx(account_id) as s:
+            policy = self._policy(s, account_id, arn)
+            policy.tags = drop_tags("policy", policy.tags, keys)
+
+    def tag_oidc_provider(self, account_id: str, url: str, arn: str, tags: list[dict[str, str]]) -> None:
+        with self._tx(account_id) as s:
+            row = self._oidc(s, account_id, url, arn=arn)
+            row.tags = merge_tags("oidc-provider", row.tags, tags)
+
+    def untag_oidc_provider(self, account_id: str, url: str, arn: str, keys: list[str]) -> None:
+        with self._tx(account_id) as s:
+            row = self._oidc(s, account_id, url, arn=arn)
+            row.tags = drop_tags("oidc-provider", row.tags, keys)
+
     # --- inline policies ----------------------------------------------------------------
     def put_inline_policy(
         self, account_id: str, owner_type: str, owner: str, policy_name: str, document: str
@@ -263,7 +333,8 @@ class IamStore:
 
     # --- managed policies ---------------------------------------------------------------
     def create_policy(
-        self, account_id: str, name: str, path: str, document: str, description: str | None
+        self, account_id: str, name: str, path: str, document: str, description: str | None,
+        tags: list[dict[str, str]] | None = None,
     ) -> str:
         arn = ids.policy_arn(account_id, path, name)
         with self._tx(account_id) as s:
@@ -277,7 +348,7 @@ class IamStore:
                 raise EntityAlreadyExists(
                     f"A policy called {name} already exists. Duplicate names are not allowed."
                 )
-            self._add_policy(s, account_id, arn, name, path, document, description)
+            self._add_policy(s, account_id, arn, name, path, document, description, tags)
         return arn
 
     def install_aws_policy(self, name: str, path: str, document: str, description: str) -> None:
@@ -290,7 +361,8 @@ class IamStore:
 
     @staticmethod
     def _add_policy(
-        s: Session, account_id: str, arn: str, name: str, path: str, document: str, description: str | None
+        s: Session, account_id: str, arn: str, name: str, path: str, document: str, description: str | None,
+        tags: list[dict[str, str]] | None = None,
     ) -> None:
         moment = now()
         s.add(
@@ -304,6 +376,7 @@ class IamStore:
                 default_version="v1",
                 created_at=moment,
                 updated_at=moment,
+                tags=list(tags or ()),
             )
         )
         s.flush()

@@ -101,6 +101,7 @@ class ManagedPolicy(Base):
     default_version: Mapped[str] = mapped_column(String(8), default="v1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    tags: Mapped[list] = mapped_column(JSON, default=list)  # customer managed policies (migration 0007)
 
 
 class PolicyVersion(Base):

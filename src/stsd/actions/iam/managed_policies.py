@@ -41,10 +41,10 @@ def create_policy(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     api.check_policy(params["PolicyDocument"], PolicyKind.IDENTITY, managed=True)
     account_id = ctx.caller().account
     arn = ctx.runtime.iam.create_policy(account_id, name, path, params["PolicyDocument"],
-                                        params.get("Description"))
+                                        params.get("Description"), api.tag_list(params))
     account = ctx.runtime.directory.account(account_id)
     policy = account.policies[arn]
-    return [("Policy", api.policy_node(policy, account, api.POLICY_CREATED, api.tag_list(params)))]
+    return [("Policy", api.policy_node(policy, account, api.POLICY_CREATED))]
 
 
 def get_policy(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
