@@ -21,7 +21,7 @@ from stsd.auth import sigv4
 from stsd.auth.authenticate import RawRequest, authenticate
 from stsd.auth.authorize import authorize_identity
 from stsd.auth.principal import Principal
-from stsd.errors import MissingAuthenticationToken
+from stsd.errors import AwsError, MissingAuthenticationToken
 from stsd.protocol.query import parse_pairs
 from stsd.regions.endpoints import regional_endpoint
 from stsd.server.context import RequestContext
@@ -85,16 +85,29 @@ def context(runtime: Any, request: HttpRequest, request_id: str) -> RequestConte
     )
 
 
-def authenticate_request(runtime: Any, request: HttpRequest, request_id: str, service: str) -> RequestContext:
-    """The request's context with its authenticated principal; raises the SigV4/credential
-    AwsErrors of :mod:`stsd.auth` (MissingAuthenticationToken when unsigned)."""
-    ctx = context(runtime, request, request_id)
+def authenticate_request(runtime: Any, request: HttpRequest, request_id: str, service: str,
+                         ctx: RequestContext | None = None) -> RequestContext:
+    """The request's context (``ctx`` if given, e.g. one :func:`context` made for the audit
+    record) with its authenticated principal; raises the SigV4/credential AwsErrors of
+    :mod:`stsd.auth` (MissingAuthenticationToken when unsigned)."""
+    ctx = ctx or context(runtime, request, request_id)
     signed = sigv4.parse_request(request.method, request.headers, parse_pairs(request.raw_query))
     if signed is None:
         raise MissingAuthenticationToken(MSG_MISSING_AUTH)
     raw = RawRequest(request.method, request.raw_path, request.raw_query, request.headers, request.body)
     ctx.principal = authenticate(runtime, signed, raw, signing_region=None, service=service, now=ctx.now)
     return ctx
+
+
+def signing_key_id(request: HttpRequest) -> str | None:
+    """The access key id a request is signed with (even a forged or unknown one), None when it
+    is unsigned or its signature cannot be parsed: what the audit record of a call that failed
+    to authenticate names, as on the Query API."""
+    try:
+        signed = sigv4.parse_request(request.method, request.headers, parse_pairs(request.raw_query))
+    except AwsError:
+        return None
+    return signed.access_key_id if signed is not None else None
 
 
 def denial(ctx: RequestContext, action: str, resource: str, *, resource_account: str | None = None,

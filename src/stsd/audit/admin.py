@@ -10,7 +10,8 @@ Authenticated like the rest of ``/admin/`` (SigV4 service ``stsd``, via
 :mod:`stsd.account_api.signed`) and authorised by the policy engine on resource ``*``. A caller
 sees its own account; ``accountId=<other>`` is a cross-account request (denied: no resource
 policy grants it). Errors are ``{"code", "message"}`` like the other admin routes. Each call
-is itself recorded in the trail (eventSource iam.amazonaws.com, us-east-1).
+is itself recorded in the trail (eventSource iam.amazonaws.com, us-east-1) by
+:func:`record_admin_call`, which records every other ``/admin/`` route and the Account API too.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ from stsd.server.context import RequestContext
 log = logging.getLogger("stsd.audit")
 SERVICE = "stsd"
 MAX_LIMIT = 1000
+#: The AWS Account Management API's event source; like IAM it is global, recorded in us-east-1
+#: (docs.aws.amazon.com/accounts/latest/reference/monitoring-cloudtrail.html, its example events).
+ACCOUNT_SOURCE = "account.amazonaws.com"
 _QUERY_KEYS = ("accountId", "region", "eventName", "principal", "endpointType", "since", "until", "errorsOnly",
                "limit")
 
@@ -104,7 +108,7 @@ class AuditApi:
         action = f"{SERVICE}:{name}"
         ctx = signed.context(self.runtime, http, request_id)
         try:
-            ctx = signed.authenticate_request(self.runtime, http, request_id, SERVICE)
+            signed.authenticate_request(self.runtime, http, request_id, SERVICE, ctx)
             caller = ctx.caller()
             account = query.get("accountId", caller.account)
             explanation = signed.denial(ctx, action, "*", resource_account=account)
@@ -123,27 +127,32 @@ class AuditApi:
             log.exception("internal failure in admin request %s", request_id)
             code, message = "InternalFailure", "The request processing has failed because of an unknown error."
             response = _json(500, {"code": code, "message": message}, request_id)
-        self._record(ctx, request_id, name, query, code, message)
-        return response
-
-    def _record(self, ctx: RequestContext, request_id: str, name: str, query: dict[str, str], code: str | None,
-                message: str | None) -> None:
         record_admin_call(self.runtime, ctx, request_id, name, read_only=True, parameters=query or None,
-                          error_code=code, error_message=message)
+                          error_code=code, error_message=message, request=http)
+        return response
 
 
 def record_admin_call(runtime: Any, ctx: RequestContext, request_id: str, name: str, *, read_only: bool,
                       parameters: dict[str, Any] | None = None, error_code: str | None = None,
-                      error_message: str | None = None) -> None:
-    """Record one ``/admin/`` call in the trail as AWS records IAM (a global service):
-    eventSource ``iam.amazonaws.com``, in us-east-1, owned by the caller's account. For every
-    admin route, not only these: ``name`` is the action without ``stsd:`` (e.g. ActivateRegion),
-    ``parameters`` what the caller asked for (no secrets: admin routes take none)."""
+                      error_message: str | None = None, event_source: str = IAM_SOURCE,
+                      request: signed.HttpRequest | None = None) -> None:
+    """Record one call of a JSON API beside the Query pipeline as AWS records a global service:
+    in us-east-1, owned by the caller's account, ``responseElements`` null.
+
+    ``/admin/`` routes (every one: :mod:`stsd.admin_api.http` and these) are recorded as IAM
+    (``iam.amazonaws.com``), ``name`` the action without ``stsd:`` (e.g. ActivateRegion); the
+    Account API as AWS records it, ``event_source`` :data:`ACCOUNT_SOURCE` and ``name`` the
+    operation. ``parameters`` is what the caller asked for (no secrets: these APIs take none).
+    A call that failed to authenticate (``ctx.principal`` None) is recorded as the Query API
+    records one: identity Unknown, naming the access key ``request`` is signed with, owned by
+    that key's account if it exists (otherwise kept in the store, delivered to no trail)."""
     audit = runtime.audit
-    if audit is not None:
-        audit.submit(Call(
-            event_source=IAM_SOURCE, event_name=name, read_only=read_only, time=ctx.now, aws_region=IAM_REGION,
-            source_ip=ctx.source_ip, user_agent=ctx.user_agent, host=ctx.host, request_id=request_id,
-            principal=ctx.principal, request_parameters=parameters, error_code=error_code,
-            error_message=error_message,
-        ))
+    if audit is None:
+        return
+    key = signed.signing_key_id(request) if ctx.principal is None and request is not None else None
+    audit.submit(Call(
+        event_source=event_source, event_name=name, read_only=read_only, time=ctx.now, aws_region=IAM_REGION,
+        source_ip=ctx.source_ip, user_agent=ctx.user_agent, host=ctx.host, request_id=request_id,
+        principal=ctx.principal, access_key_id=key, request_parameters=parameters, error_code=error_code,
+        error_message=error_message,
+    ))
