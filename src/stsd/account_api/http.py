@@ -13,6 +13,13 @@ adds ``reason`` and, for field errors, ``fieldList``). Order of checks: signatur
 credentials, input validation, IAM authorisation, ``AccountId`` (stsd models no
 Organizations, so only the caller's own id is accepted), then the rules of
 :mod:`stsd.account_api.rules`.
+
+Every call of an operation (a POST to its path, success or failure, signed or not) is recorded
+once in the audit trail as AWS CloudTrail records the Account Management API: eventSource
+``account.amazonaws.com``, eventName the operation, awsRegion us-east-1 (a global service),
+readOnly for Get/List, requestParameters the members sent in lowerCamel (``regionName``,
+``accountId``, …), responseElements null (AWS's examples in the Account Management reference,
+"Logging AWS Account Management API calls using AWS CloudTrail").
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stsd.account_api import rules, signed
+from stsd.audit.admin import ACCOUNT_SOURCE, record_admin_call
 from stsd.errors import (
     AccessDeniedException,
     AwsError,
@@ -218,6 +226,17 @@ class Operation:
     handler: Handler
     targets_region: bool  # account:TargetRegion applies
 
+    @property
+    def read_only(self) -> bool:
+        return self.name.startswith(("Get", "List"))
+
+    def request_parameters(self, body: Any) -> dict[str, Any] | None:
+        """The members the caller sent (as sent, valid or not), named as CloudTrail names them."""
+        if not isinstance(body, dict):
+            return None
+        asked = {m.label: body[m.wire] for m in self.members if body.get(m.wire) is not None}
+        return asked or None
+
 
 OPERATIONS = {
     "/enableRegion": Operation("EnableRegion", (ACCOUNT_ID, REGION_NAME), _enable, True),
@@ -255,8 +274,13 @@ def _json(status: int, payload: dict[str, Any] | None, request_id: str, error_ty
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 
+def error_code(error: AwsError) -> str:
+    """The code the wire's ``x-amzn-ErrorType`` and the audit record's errorCode carry."""
+    return AUTH_CODES.get(error.code, error.code)
+
+
 def render_error(error: AwsError, request_id: str) -> Response:
-    code = AUTH_CODES.get(error.code, error.code)
+    code = error_code(error)
     payload: dict[str, Any] = {"message": error.message}
     if isinstance(error, AccountError):
         payload.update(error.fields)
@@ -277,29 +301,37 @@ class AccountApi:
         return await signed.dispatch(self.runtime, request, self.handle)
 
     def handle(self, request: signed.HttpRequest) -> Response:
+        """Answer one request and record it: the one place every operation is audited."""
         request_id = str(uuid.uuid4())
-        try:
-            payload = self._call(request, request_id)
-            return _json(200, payload, request_id)
-        except rules.RuleError as error:
-            return render_error(rule_error(error), request_id)
-        except AwsError as error:
+        operation = OPERATIONS[request.path]
+        if request.method != "POST":  # reaches no operation: not recorded
+            error = AccountError(UnknownOperationException,
+                                 MSG_UNKNOWN_OPERATION.format(method=request.method, path=request.path))
             return render_error(error, request_id)
+        ctx = signed.context(self.runtime, request, request_id)
+        body = _body(request)
+        failure: AwsError | None = None
+        try:
+            response = _json(200, self._call(ctx, request, operation, body), request_id)
+        except rules.RuleError as error:
+            failure = rule_error(error)
+        except AwsError as error:
+            failure = error
         except Exception:
             log.exception("internal failure in Account API request %s", request_id)
-            return render_error(AccountError(InternalServerException, MSG_INTERNAL), request_id)
+            failure = AccountError(InternalServerException, MSG_INTERNAL)
+        if failure is not None:
+            response = render_error(failure, request_id)
+        record_admin_call(self.runtime, ctx, request_id, operation.name, read_only=operation.read_only,
+                          parameters=operation.request_parameters(body), event_source=ACCOUNT_SOURCE,
+                          error_code=error_code(failure) if failure is not None else None,
+                          error_message=failure.message if failure is not None else None, request=request)
+        return response
 
-    def _call(self, request: signed.HttpRequest, request_id: str) -> dict[str, Any] | None:
-        operation = OPERATIONS[request.path]
-        if request.method != "POST":
-            raise AccountError(UnknownOperationException,
-                               MSG_UNKNOWN_OPERATION.format(method=request.method, path=request.path))
-        ctx = signed.authenticate_request(self.runtime, request, request_id, "account")
+    def _call(self, ctx: RequestContext, request: signed.HttpRequest, operation: Operation,
+              body: Any) -> dict[str, Any] | None:
+        signed.authenticate_request(self.runtime, request, ctx.request_id, "account", ctx)
         caller = ctx.caller()
-        try:
-            body = json.loads(request.body) if request.body.strip() else {}
-        except ValueError:
-            body = None
         if not isinstance(body, dict):
             raise AccountError(SerializationException, MSG_BAD_JSON)
         params = validate(operation.members, body)
@@ -314,3 +346,11 @@ class AccountApi:
             raise AccountError(AccessDeniedException, MSG_OTHER_ACCOUNT.format(arn=caller.arn,
                                                                                operation=operation.name))
         return operation.handler(ctx, caller.account, params, rules.utcnow())
+
+
+def _body(request: signed.HttpRequest) -> Any:
+    """The parsed JSON body ({} when empty; None when it is not JSON)."""
+    try:
+        return json.loads(request.body) if request.body.strip() else {}
+    except ValueError:
+        return None

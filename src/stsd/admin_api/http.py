@@ -8,6 +8,12 @@ caller's own account, and are then denied (no resource policies exist for them).
 The rules behind every write are :mod:`stsd.account_api.rules` (shared with the CLI and the
 Account API). All responses are ``application/json`` with an ``x-amzn-RequestId`` header.
 
+Every call of a route below — success or failure, signed or not — is recorded once in the
+audit trail as IAM calls are (eventSource ``iam.amazonaws.com``, us-east-1): eventName the
+action without ``stsd:``, readOnly for GET, requestParameters the path's ``accountId`` and
+``region`` and the body members the route takes (see :func:`AdminApi.handle`). Requests that
+match no route (404, 405) reach no action and are not recorded.
+
 Schemas::
 
     Region  = {"region": str, "name": str, "optIn": bool, "optStatus": ENABLED_BY_DEFAULT|ENABLED|
@@ -59,8 +65,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stsd.account_api import rules, signed
+from stsd.audit.admin import record_admin_call
 from stsd.errors import AwsError
 from stsd.server import faults
+from stsd.server.context import RequestContext
 
 log = logging.getLogger("stsd.admin")
 
@@ -94,10 +102,23 @@ class AdminRoute:
     pattern: re.Pattern[str]
     action: str
     handler: Handler
+    members: tuple[str, ...] = ()  # the body members the handler reads
 
     @property
     def account_scoped(self) -> bool:
         return "account" in self.pattern.groupindex
+
+    @property
+    def event_name(self) -> str:
+        return self.action.removeprefix(f"{SERVICE}:")
+
+    def request_parameters(self, params: dict[str, str], body: Payload | None) -> Payload | None:
+        """What the caller asked for, as the audit record shows it: the path's account and
+        Region, then the body members this route takes (as sent, valid or not)."""
+        asked: Payload = {_PATH_NAMES.get(name, name): value for name, value in params.items()}
+        if body is not None:
+            asked.update((name, body[name]) for name in self.members if name in body)
+        return asked or None
 
 
 def _field(body: Payload, name: str, kind: type, default: Any = ..., label: str = "") -> Any:
@@ -160,8 +181,13 @@ _ACCOUNT = r"/admin/accounts/(?P<account>[^/]+)"
 _REGION = r"(?P<region>[^/]+)"
 
 
-def _route(method: str, path: str, action: str, handler: Handler) -> AdminRoute:
-    return AdminRoute(method, re.compile(path + r"/?"), action, handler)
+_PATH_NAMES = {"account": "accountId"}
+#: A request's route and path parameters, or the routing error to answer with.
+Found = tuple[AdminRoute, dict[str, str]] | AdminError
+
+
+def _route(method: str, path: str, action: str, handler: Handler, members: tuple[str, ...] = ()) -> AdminRoute:
+    return AdminRoute(method, re.compile(path + r"/?"), action, handler, members)
 
 
 ROUTES = (
@@ -176,10 +202,10 @@ ROUTES = (
     _route("GET", "/admin/faults", "stsd:ListFaults", _faults),
     _route("DELETE", "/admin/faults", "stsd:DeleteFault", _delete_faults),
     _route("GET", f"/admin/faults/{_REGION}", "stsd:GetFault", _get_fault),
-    _route("PUT", f"/admin/faults/{_REGION}", "stsd:PutFault", _put_fault),
+    _route("PUT", f"/admin/faults/{_REGION}", "stsd:PutFault", _put_fault, ("mode", "delayMs")),
     _route("DELETE", f"/admin/faults/{_REGION}", "stsd:DeleteFault", _delete_faults),
     _route("GET", _ACCOUNT + "/quotas", "stsd:ListQuotas", _quotas),
-    _route("PUT", _ACCOUNT + "/quotas", "stsd:PutQuota", _put_quota),
+    _route("PUT", _ACCOUNT + "/quotas", "stsd:PutQuota", _put_quota, ("rate", "burst", "region", "endpointType")),
 )
 
 
@@ -202,31 +228,42 @@ class AdminApi:
         return await signed.dispatch(self.runtime, request, self.handle)
 
     def handle(self, request: signed.HttpRequest) -> Response:
+        """Answer one request and record it: the one place every admin route is audited."""
         request_id = str(uuid.uuid4())
+        ctx = signed.context(self.runtime, request, request_id)
+        found = _find(request.method, request.path)
+        body = _body(request)
+        code = message = None
         try:
-            return _json(200, self._call(request, request_id), request_id)
+            response = _json(200, self._call(ctx, request, found, body), request_id)
         except AdminError as error:
-            return _json(error.status, {"code": error.code, "message": error.message}, request_id, error.headers)
+            code, message = error.code, error.message
+            response = _json(error.status, {"code": code, "message": message}, request_id, error.headers)
         except rules.RuleError as error:
             status, code = _RULE_CODES[error.kind]
-            return _json(status, {"code": code, "message": error.message}, request_id)
+            message = error.message
+            response = _json(status, {"code": code, "message": message}, request_id)
         except AwsError as error:
-            return _json(error.status, {"code": error.code, "message": error.message}, request_id)
+            code, message = error.trail_code, error.message
+            response = _json(error.status, {"code": error.code, "message": error.message}, request_id)
         except Exception:
             log.exception("internal failure in admin request %s", request_id)
-            return _json(500, {"code": "InternalFailure", "message": MSG_INTERNAL}, request_id)
+            code, message = "InternalFailure", MSG_INTERNAL
+            response = _json(500, {"code": code, "message": message}, request_id)
+        if not isinstance(found, AdminError):
+            route, params = found
+            record_admin_call(self.runtime, ctx, request_id, route.event_name, read_only=route.method == "GET",
+                              parameters=route.request_parameters(params, body), error_code=code,
+                              error_message=message, request=request)
+        return response
 
-    def _call(self, request: signed.HttpRequest, request_id: str) -> Payload:
-        ctx = signed.authenticate_request(self.runtime, request, request_id, SERVICE)
-        route, params = self._match(request.method, request.path)
-        body: Payload = {}
-        if request.method in ("PUT", "POST") and request.body.strip():
-            try:
-                body = json.loads(request.body)
-            except ValueError:
-                body = None  # type: ignore[assignment]
-            if not isinstance(body, dict):
-                raise AdminError(400, "ValidationError", MSG_BAD_JSON)
+    def _call(self, ctx: RequestContext, request: signed.HttpRequest, found: Found, body: Payload | None) -> Payload:
+        signed.authenticate_request(self.runtime, request, ctx.request_id, SERVICE, ctx)
+        if isinstance(found, AdminError):
+            raise found
+        route, params = found
+        if body is None:
+            raise AdminError(400, "ValidationError", MSG_BAD_JSON)
         account = params.get("account")
         explanation = signed.denial(ctx, route.action, "*", resource_account=account)
         if explanation is not None:
@@ -234,18 +271,31 @@ class AdminApi:
             raise AdminError(403, "AccessDenied", signed.denied_message(ctx.caller(), route.action, shown, explanation))
         return route.handler(self.runtime, params, body)
 
-    @staticmethod
-    def _match(method: str, path: str) -> tuple[AdminRoute, dict[str, str]]:
-        allowed = []
-        for route in ROUTES:
-            found = route.pattern.fullmatch(path)
-            if found is None:
-                continue
-            if route.method == method:
-                return route, found.groupdict()
-            allowed.append(route.method)
-        if allowed:
-            allow = ", ".join(sorted(set(allowed)))
-            raise AdminError(405, "MethodNotAllowed", MSG_METHOD.format(method=method, path=path, allowed=allow),
-                             {"Allow": allow})
-        raise AdminError(404, "NotFound", MSG_NOT_FOUND.format(path=path))
+
+def _body(request: signed.HttpRequest) -> Payload | None:
+    """The JSON object a PUT or POST carries ({} when empty; None when it is not a JSON object)."""
+    if request.method not in ("PUT", "POST") or not request.body.strip():
+        return {}
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _find(method: str, path: str) -> Found:
+    """The route and path parameters of a request, or the routing error to answer with (after
+    authentication, so unsigned callers learn nothing about the routes)."""
+    allowed = []
+    for route in ROUTES:
+        found = route.pattern.fullmatch(path)
+        if found is None:
+            continue
+        if route.method == method:
+            return route, found.groupdict()
+        allowed.append(route.method)
+    if allowed:
+        allow = ", ".join(sorted(set(allowed)))
+        return AdminError(405, "MethodNotAllowed", MSG_METHOD.format(method=method, path=path, allowed=allow),
+                          {"Allow": allow})
+    return AdminError(404, "NotFound", MSG_NOT_FOUND.format(path=path))
