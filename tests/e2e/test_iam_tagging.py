@@ -390,6 +390,79 @@ def test_authorisation_on_the_resource_arn(server, iam_a, make_user):
                  denied(caller, "iam:TagPolicy", f"policy {policy['PolicyArn']}"), **policy, Tags=tags(a="b"))
 
 
+# --- tag-based access control on the IAM calls themselves ----------------------------------------
+def conditioned(actions: list[str], condition: dict[str, Any], resource: str = "*") -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": actions, "Resource": resource, "Condition": condition}]})
+
+
+def test_request_tags_and_tag_keys_govern_tagging_and_creation(server, iam_a, make_user):
+    """aws:RequestTag/… and aws:TagKeys of TagRole, UntagRole and CreateRole (ABAC)."""
+    user = make_user(policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["iam:TagRole", "iam:UntagRole"], "Resource": "*",
+         "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["team", "stage"]}}},
+        {"Effect": "Allow", "Action": "iam:CreateRole", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestTag/team": "blue"}}},
+    ]}))
+    iam = server.client("iam", user)
+    caller = f"arn:aws:iam::{ACCOUNT_A}:user/{user.user_name}"
+    name = _role(iam_a)["RoleName"]
+    iam.tag_role(RoleName=name, Tags=tags(team="blue", stage="dev"))
+    expect_error(iam.tag_role, "AccessDenied", 403, denied(caller, "iam:TagRole", f"role {name}"),
+                 RoleName=name, Tags=tags(team="red", owner="me"))
+    expect_error(iam.untag_role, "AccessDenied", 403, denied(caller, "iam:UntagRole", f"role {name}"),
+                 RoleName=name, TagKeys=["stage", "owner"])
+    iam.untag_role(RoleName=name, TagKeys=["stage"])
+    assert iam_a.list_role_tags(RoleName=name)["Tags"] == tags(team="blue")
+
+    blue, red = unique("blue"), unique("red")
+    iam.create_role(RoleName=blue, AssumeRolePolicyDocument=TRUST, Tags=tags(team="blue"))
+    expect_error(iam.create_role, "AccessDenied", 403,
+                 denied(caller, "iam:CreateRole", f"arn:aws:iam::{ACCOUNT_A}:role/{red}"),
+                 RoleName=red, AssumeRolePolicyDocument=TRUST, Tags=tags(team="red"))
+    expect_error(iam_a.get_role, "NoSuchEntity", 404, no_such_role(red), RoleName=red)
+
+
+def test_resource_tags_govern_calls_on_existing_roles_users_and_policies(server, iam_a, make_user):
+    """aws:ResourceTag/… (and iam:ResourceTag/… for roles and users) are the target's own tags."""
+    user = make_user(policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["iam:GetRole", "iam:ListRoleTags"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/team": "blue"}}},
+        {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*",
+         "Condition": {"StringEquals": {"iam:ResourceTag/team": "blue"}}},
+        {"Effect": "Allow", "Action": "iam:GetPolicy", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/team": "blue"}}},
+    ]}))
+    iam = server.client("iam", user)
+    caller = f"arn:aws:iam::{ACCOUNT_A}:user/{user.user_name}"
+    blue_role = _role(iam_a, Tags=tags(team="blue"))["RoleName"]
+    red_role = _role(iam_a, Tags=tags(team="red"))["RoleName"]
+    assert iam.get_role(RoleName=blue_role)["Role"]["RoleName"] == blue_role
+    assert iam.list_role_tags(RoleName=blue_role)["Tags"] == tags(team="blue")
+    expect_error(iam.get_role, "AccessDenied", 403, denied(caller, "iam:GetRole", f"role {red_role}"),
+                 RoleName=red_role)
+    blue_user, red_user = _user(iam_a, Tags=tags(team="blue"))["UserName"], _user(iam_a)["UserName"]
+    assert iam.get_user(UserName=blue_user)["User"]["UserName"] == blue_user
+    expect_error(iam.get_user, "AccessDenied", 403, denied(caller, "iam:GetUser", f"user {red_user}"),
+                 UserName=red_user)
+    blue_policy, red_policy = _policy(iam_a, Tags=tags(team="blue")), _policy(iam_a, Tags=tags(team="red"))
+    assert iam.get_policy(**blue_policy)["Policy"]["Arn"] == blue_policy["PolicyArn"]
+    expect_error(iam.get_policy, "AccessDenied", 403,
+                 denied(caller, "iam:GetPolicy", f"policy {red_policy['PolicyArn']}"), **red_policy)
+    # Retagging the red role blue opens it.
+    iam_a.tag_role(RoleName=red_role, Tags=tags(team="blue"))
+    assert eventually(lambda: _can(iam.get_role, RoleName=red_role))
+
+
+def _can(call: Callable[..., Any], **kwargs: Any) -> bool:
+    try:
+        call(**kwargs)
+        return True
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "AccessDenied", error
+        return False
+
+
 # --- the policy engine sees the change ---------------------------------------------------------
 def eventually(check: Callable[[], bool], seconds: float = 6.0) -> bool:
     """IAM writes reach the server's directory snapshot at once in its own process (a node

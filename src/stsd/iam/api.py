@@ -169,24 +169,70 @@ def action(name: str, params: tuple[Param, ...], handler: Handler, *, write: boo
 
 
 # --- authorisation ----------------------------------------------------------------------
-def authorize(ctx: RequestContext, action: str, resource: str, shown: str | None = None) -> AccountView:
+def authorize(ctx: RequestContext, action: str, resource: str, shown: str | None = None, *,
+              request_tags: list[dict[str, str]] | None = None, tag_keys: list[str] | None = None) -> AccountView:
     """Allow the caller's ``iam:<action>`` on ``resource`` in its own account, or raise
     AccessDenied with AWS's text; returns the caller's account snapshot.
 
     ``shown`` is how the message names the resource: IAM writes ``role NAME``, ``user NAME``
-    or ``policy ARN`` for existing entities and the ARN for the ones being created."""
+    or ``policy ARN`` for existing entities and the ARN for the ones being created.
+    ``request_tags`` (calls that set tags) and ``tag_keys`` (UntagX) become aws:RequestTag/… and
+    aws:TagKeys; an existing resource's own tags are aws:ResourceTag/… (and iam:ResourceTag/…
+    for roles and users), as IAM's tag-based access control has them."""
     caller = ctx.caller()
     if caller.kind == p.FEDERATED_USER:
         # GetFederationToken sessions cannot call IAM at all.
         raise _denied(caller, action, shown or resource,
                       f"because no identity-based policy allows the {action} action")
     resource_account = _account_of(resource)
-    verdict = authorize_identity(ctx, caller, action, resource, resource_account=resource_account)
+    extra = _tag_keys(ctx, resource, request_tags, tag_keys)
+    verdict = authorize_identity(ctx, caller, action, resource, extra, resource_account=resource_account)
     if verdict is not None and not verdict.allowed:
         raise _denied(caller, action, shown or resource, verdict.explanation(action) or "")
     account = ctx.runtime.directory.account(caller.account)
     assert account is not None
     return account
+
+
+def _tag_keys(ctx: RequestContext, resource: str, request_tags: list[dict[str, str]] | None,
+              tag_keys: list[str] | None) -> dict[str, Any] | None:
+    keys: dict[str, Any] = {}
+    resource_tags, iam_key = _resource_tags(ctx, resource)
+    for key, value in resource_tags:
+        keys[f"aws:ResourceTag/{key}"] = value
+        if iam_key:
+            keys[f"iam:ResourceTag/{key}"] = value
+    if request_tags:
+        for tag in request_tags:
+            keys[f"aws:RequestTag/{tag['Key']}"] = tag["Value"]
+        keys["aws:TagKeys"] = [tag["Key"] for tag in request_tags]
+    if tag_keys is not None:
+        keys["aws:TagKeys"] = list(tag_keys)
+    return keys or None
+
+
+def _resource_tags(ctx: RequestContext, resource: str) -> tuple[tuple[tuple[str, str], ...], bool]:
+    """The tags of the caller's own role, user, managed policy or OIDC provider named by
+    ``resource`` (none for anything else or a resource that does not exist), and whether IAM
+    also offers them as iam:ResourceTag (roles and users)."""
+    parts = ids.split_arn(resource)
+    if parts is None or parts[1] != "iam" or parts[3] != ctx.caller().account:
+        return (), False
+    account = ctx.runtime.directory.account(parts[3])
+    if account is None:
+        return (), False
+    kind, _, rest = parts[4].partition("/")
+    if kind in ("role", "user"):
+        name = rest.rsplit("/", 1)[-1]
+        entity = account.role(name) if kind == "role" else account.user(name)
+        return (entity.tags, True) if entity is not None else ((), False)
+    if kind == "policy":
+        policy = account.policies.get(resource)
+        return (policy.tags, False) if policy is not None else ((), False)
+    if kind == "oidc-provider":
+        provider = account.oidc_provider(rest)
+        return (provider.tags, False) if provider is not None else ((), False)
+    return (), False
 
 
 def _account_of(resource: str) -> str | None:

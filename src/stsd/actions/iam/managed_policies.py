@@ -37,7 +37,8 @@ def _shown(arn: str) -> str:
 
 def create_policy(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     name, path = params["PolicyName"], params.get("Path", "/")
-    api.authorize(ctx, "iam:CreatePolicy", api.resource_arn(ctx, "policy", name, path), f"policy {name}")
+    api.authorize(ctx, "iam:CreatePolicy", api.resource_arn(ctx, "policy", name, path), f"policy {name}",
+                  request_tags=api.tag_list(params))
     api.check_policy(params["PolicyDocument"], PolicyKind.IDENTITY, managed=True)
     account_id = ctx.caller().account
     arn = ctx.runtime.iam.create_policy(account_id, name, path, params["PolicyDocument"],

@@ -23,7 +23,8 @@ MSG_BAD_CODES = "Authentication code for device is not valid."
 
 def create_virtual_mfa_device(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     name, path = params["VirtualMFADeviceName"], params.get("Path", "/")
-    api.authorize(ctx, "iam:CreateVirtualMFADevice", api.resource_arn(ctx, "mfa", name, path))
+    api.authorize(ctx, "iam:CreateVirtualMFADevice", api.resource_arn(ctx, "mfa", name, path),
+                  request_tags=api.tag_list(params))
     seed = secrets.token_bytes(20)
     serial = ctx.runtime.iam.create_virtual_mfa(ctx.caller().account, name, path, seed)
     seed_b32 = base64.b32encode(seed)

@@ -130,7 +130,7 @@ def create(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     key = issuer_key(url)
     arn = provider_arn(ctx, key) if key else ids.iam_arn(ctx.caller().partition, ctx.caller().account,
                                                            "oidc-provider/*")
-    api.authorize(ctx, "iam:CreateOpenIDConnectProvider", arn)
+    api.authorize(ctx, "iam:CreateOpenIDConnectProvider", arn, request_tags=api.tag_list(params))
     if key is None:
         raise ValidationError(MSG_BAD_URL)
     thumbprints = list(params.get("ThumbprintList", []))

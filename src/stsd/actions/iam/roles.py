@@ -22,7 +22,8 @@ def _trust(ctx: RequestContext, document: str) -> None:
 
 def create_role(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     name, path = params["RoleName"], params.get("Path", "/")
-    api.authorize(ctx, "iam:CreateRole", api.resource_arn(ctx, "role", name, path))
+    api.authorize(ctx, "iam:CreateRole", api.resource_arn(ctx, "role", name, path),
+                  request_tags=api.tag_list(params))
     document = params["AssumeRolePolicyDocument"]
     _trust(ctx, document)
     boundary = params.get("PermissionsBoundary")

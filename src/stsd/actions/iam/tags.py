@@ -98,12 +98,12 @@ def _owner_actions(kind: str, title: str, name_param: Any) -> tuple[Action, ...]
 
     def tag(ctx: RequestContext, params: dict[str, Any]) -> None:
         name = params[wire]
-        api.authorize(ctx, f"iam:Tag{title}", *api.target(ctx, kind, name))
+        api.authorize(ctx, f"iam:Tag{title}", *api.target(ctx, kind, name), request_tags=api.tag_list(params))
         ctx.runtime.iam.tag_owner(ctx.caller().account, kind, name, api.tag_list(params))
 
     def untag(ctx: RequestContext, params: dict[str, Any]) -> None:
         name = params[wire]
-        api.authorize(ctx, f"iam:Untag{title}", *api.target(ctx, kind, name))
+        api.authorize(ctx, f"iam:Untag{title}", *api.target(ctx, kind, name), tag_keys=params["TagKeys"])
         ctx.runtime.iam.untag_owner(ctx.caller().account, kind, name, list(params["TagKeys"]))
 
     def list_tags(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
@@ -124,13 +124,13 @@ def _shown(arn: str) -> str:
 
 def tag_policy(ctx: RequestContext, params: dict[str, Any]) -> None:
     arn = params["PolicyArn"]
-    api.authorize(ctx, "iam:TagPolicy", arn, _shown(arn))
+    api.authorize(ctx, "iam:TagPolicy", arn, _shown(arn), request_tags=api.tag_list(params))
     ctx.runtime.iam.tag_policy(ctx.caller().account, arn, api.tag_list(params))
 
 
 def untag_policy(ctx: RequestContext, params: dict[str, Any]) -> None:
     arn = params["PolicyArn"]
-    api.authorize(ctx, "iam:UntagPolicy", arn, _shown(arn))
+    api.authorize(ctx, "iam:UntagPolicy", arn, _shown(arn), tag_keys=params["TagKeys"])
     ctx.runtime.iam.untag_policy(ctx.caller().account, arn, list(params["TagKeys"]))
 
 
@@ -153,13 +153,13 @@ def _provider_key(ctx: RequestContext, arn: str) -> str:
 
 def tag_provider(ctx: RequestContext, params: dict[str, Any]) -> None:
     arn = params["OpenIDConnectProviderArn"]
-    api.authorize(ctx, "iam:TagOpenIDConnectProvider", arn)
+    api.authorize(ctx, "iam:TagOpenIDConnectProvider", arn, request_tags=api.tag_list(params))
     ctx.runtime.iam.tag_oidc_provider(ctx.caller().account, _provider_key(ctx, arn), arn, api.tag_list(params))
 
 
 def untag_provider(ctx: RequestContext, params: dict[str, Any]) -> None:
     arn = params["OpenIDConnectProviderArn"]
-    api.authorize(ctx, "iam:UntagOpenIDConnectProvider", arn)
+    api.authorize(ctx, "iam:UntagOpenIDConnectProvider", arn, tag_keys=params["TagKeys"])
     ctx.runtime.iam.untag_oidc_provider(ctx.caller().account, _provider_key(ctx, arn), arn,
                                         list(params["TagKeys"]))
 

@@ -14,7 +14,7 @@ from stsd.server.context import RequestContext
 def create_user(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     name, path = params["UserName"], params.get("Path", "/")
     arn = api.resource_arn(ctx, "user", name, path)
-    api.authorize(ctx, "iam:CreateUser", arn)
+    api.authorize(ctx, "iam:CreateUser", arn, request_tags=api.tag_list(params))
     boundary = params.get("PermissionsBoundary")
     api.check_boundary(ctx, boundary)
     account_id = ctx.caller().account
