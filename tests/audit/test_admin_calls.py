@@ -6,8 +6,11 @@ Each call against a real server, its one record compared field by field."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
+import ssl
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,11 +20,14 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 from botocore.exceptions import ClientError
+from typer.testing import CliRunner
 
+from stsd.cli import app
 from stsd.testing import Credentials, StsdServer
 from tests.audit.conftest import (
     ACCOUNT_A,
     ACCOUNT_B,
+    FLUSH,
     client,
     file_records,
     records_of,
@@ -348,3 +354,51 @@ def test_no_secret_in_any_record(server, account):
     text = json.dumps(store_records(server)) + json.dumps(file_records(server))
     for creds in server.admins.values():
         assert creds.secret_access_key not in text
+
+
+# --- over HTTPS -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StsdServer]:
+    ca = tmp_path_factory.mktemp("ca")
+    result = CliRunner().invoke(app, ["ca", "init", "--dir", str(ca)])
+    assert result.exit_code == 0, result.output
+    srv = StsdServer(accounts=(ACCOUNT_A,), tls_cert=ca / "server.pem", tls_key=ca / "server-key.pem",
+                     ca_file=ca / "ca.pem", env={"STSD_AUDIT_FLUSH_SECONDS": FLUSH})
+    try:
+        srv.start()
+        yield srv
+    finally:
+        srv.cleanup()
+
+
+def test_tls_details_over_https(tls_server):
+    """Like STS and IAM records: the negotiated version and cipher before the host."""
+    context = ssl.create_default_context(cafile=str(tls_server.ca_file))
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    creds = tls_server.admins[ACCOUNT_A]
+    calls = (("stsd", "GET", "/admin/faults", ""), ("account", "POST", "/listRegions", "{}"))
+    for service, method, path, body in calls:
+        request = AWSRequest(method=method, url=f"{tls_server.endpoint_url}{path}", data=body,
+                             headers={"Content-Type": "application/json"})
+        SigV4Auth(BotoCredentials(creds.access_key_id, creds.secret_access_key), service,
+                  "us-east-1").add_auth(request)
+        connection = http.client.HTTPSConnection(tls_server.host, tls_server.port, context=context, timeout=30)
+        try:
+            connection.request(method, path, body=body, headers=dict(request.headers.items()))
+            response = connection.getresponse()
+            assert response.status == 200, response.read()
+            response.read()
+            assert isinstance(connection.sock, ssl.SSLSocket)
+            cipher = connection.sock.cipher()
+            assert cipher is not None
+            rid = response.headers["x-amzn-RequestId"]
+        finally:
+            connection.close()
+        [record] = records_of(tls_server, rid, files=True)
+        assert record["eventSource"] == {"stsd": IAM, "account": ACCOUNT}[service]
+        assert list(record["tlsDetails"].items()) == [
+            ("tlsVersion", "TLSv1.3"), ("cipherSuite", cipher[0]),
+            ("clientProvidedHostHeader", f"127.0.0.1:{tls_server.port}"),
+        ]

@@ -25,6 +25,7 @@ from stsd.errors import AwsError, MissingAuthenticationToken
 from stsd.protocol.query import parse_pairs
 from stsd.regions.endpoints import regional_endpoint
 from stsd.server.context import RequestContext
+from stsd.server.http_protocol import TLS_SCOPE_KEY
 
 # API Gateway's text: the Account API's x-amzn-ErrorType is "populated by API Gateway" (botocore model).
 MSG_MISSING_AUTH = "Missing Authentication Token"
@@ -44,6 +45,7 @@ class HttpRequest:
     body: bytes
     client_ip: str
     secure: bool
+    tls: tuple[str, str] | None = None  # (version, cipher suite) of an HTTPS connection
 
     @classmethod
     def from_scope(cls, scope: dict[str, Any], body: bytes) -> HttpRequest:
@@ -57,6 +59,7 @@ class HttpRequest:
             body=body,
             client_ip=client[0],
             secure=scope.get("scheme") == "https",
+            tls=scope.get(TLS_SCOPE_KEY),
         )
 
     def header(self, name: bytes) -> str | None:
@@ -82,6 +85,7 @@ def context(runtime: Any, request: HttpRequest, request_id: str) -> RequestConte
         user_agent=request.header(b"user-agent") or "",
         host=request.header(b"host") or "",
         secure=request.secure,
+        tls=request.tls,
     )
 
 

@@ -154,5 +154,5 @@ def record_admin_call(runtime: Any, ctx: RequestContext, request_id: str, name: 
         event_source=event_source, event_name=name, read_only=read_only, time=ctx.now, aws_region=IAM_REGION,
         source_ip=ctx.source_ip, user_agent=ctx.user_agent, host=ctx.host, request_id=request_id,
         principal=ctx.principal, access_key_id=key, request_parameters=parameters, error_code=error_code,
-        error_message=error_message,
+        error_message=error_message, tls=ctx.tls,
     ))
