@@ -28,6 +28,12 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+def listed(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
+    """Every item of an IAM listing, through all its pages (the shared server holds more users,
+    roles and policies than one page of 100)."""
+    return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page[key]]
+
+
 def trust(principal: Any, actions: Any = "sts:AssumeRole", condition: dict | None = None) -> str:
     statement: dict[str, Any] = {"Effect": "Allow", "Principal": principal, "Action": actions}
     if condition:

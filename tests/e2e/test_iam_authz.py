@@ -19,7 +19,7 @@ import json
 import pytest
 
 from stsd.testing import Credentials
-from tests.conftest import session_credentials
+from tests.conftest import listed, session_credentials
 from tests.e2e.test_iam_support import (
     ACCOUNT_A,
     ACCOUNT_B,
@@ -50,13 +50,13 @@ def test_read_only_user_can_read(iam_a, read_only):
     role = iam_a.create_role(RoleName=unique("seen"), AssumeRolePolicyDocument=trust({"AWS": ACCOUNT_A}))["Role"]
     policy = iam_a.create_policy(PolicyName=unique("seen"), PolicyDocument=allow("s3:GetObject"))["Policy"]["Arn"]
 
-    assert target in [u["UserName"] for u in iam.list_users()["Users"]]
+    assert target in [u["UserName"] for u in listed(iam, "list_users", "Users")]
     assert iam.get_user(UserName=target)["User"]["UserName"] == target
     assert iam.get_user()["User"]["UserName"] == creds.user_name
     assert iam.get_role(RoleName=role["RoleName"])["Role"]["RoleId"] == role["RoleId"]
-    assert role["RoleName"] in [r["RoleName"] for r in iam.list_roles()["Roles"]]
+    assert role["RoleName"] in [r["RoleName"] for r in listed(iam, "list_roles", "Roles")]
     assert iam.get_policy(PolicyArn=policy)["Policy"]["Arn"] == policy
-    assert policy in [p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"]]
+    assert policy in [p["Arn"] for p in listed(iam, "list_policies", "Policies", Scope="Local")]
     assert iam.list_access_keys(UserName=target)["AccessKeyMetadata"] == []
     assert iam.list_attached_user_policies(UserName=creds.user_name)["AttachedPolicies"] == [
         {"PolicyName": "IAMReadOnlyAccess", "PolicyArn": READ_ONLY}]

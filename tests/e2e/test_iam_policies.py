@@ -17,6 +17,7 @@ import json
 
 import pytest
 
+from tests.conftest import listed
 from tests.e2e.test_iam_support import (
     ACCOUNT_A,
     MSG_BAD_NAME,
@@ -126,7 +127,7 @@ def test_malformed_identity_documents_change_nothing(owners, iam_a, document, me
         assert get(**owner, PolicyName="keep")["PolicyDocument"] == json.loads(s3_policy("s3:GetObject"))
     name = unique("bad")
     expect_error(iam_a.create_policy, "MalformedPolicyDocument", 400, message, PolicyName=name, PolicyDocument=document)
-    assert name not in [p["PolicyName"] for p in iam_a.list_policies(Scope="Local")["Policies"]]
+    assert name not in [p["PolicyName"] for p in listed(iam_a, "list_policies", "Policies", Scope="Local")]
 
 
 def test_bad_policy_names(owners):
@@ -181,7 +182,7 @@ def test_create_policy_with_tags_echoes_them(iam_a):
 def test_policy_errors_change_nothing(server, iam_a):
     name = unique("Dup")
     arn = iam_a.create_policy(PolicyName=name, PolicyDocument=s3_policy("s3:GetObject"))["Policy"]["Arn"]
-    before = sorted(p["Arn"] for p in iam_a.list_policies(Scope="Local")["Policies"])
+    before = sorted(p["Arn"] for p in listed(iam_a, "list_policies", "Policies", Scope="Local"))
 
     expect_error(iam_a.create_policy, "EntityAlreadyExists", 409,
                  f"A policy called {name.lower()} already exists. Duplicate names are not allowed.",
@@ -204,11 +205,11 @@ def test_policy_errors_change_nothing(server, iam_a):
                  PolicyArn=arn, VersionId="1")
     expect_error(raw.list_policies, "ValidationError", 400,
                  coral_any("scope", "Member must satisfy enum value set: [All, AWS, Local]"), Scope="Mine")
-    assert sorted(p["Arn"] for p in iam_a.list_policies(Scope="Local")["Policies"]) == before
+    assert sorted(p["Arn"] for p in listed(iam_a, "list_policies", "Policies", Scope="Local")) == before
 
 
 def test_aws_managed_policies_are_listed_and_readable(iam_a):
-    aws = {p["PolicyName"]: p for p in iam_a.list_policies(Scope="AWS")["Policies"]}
+    aws = {p["PolicyName"]: p for p in listed(iam_a, "list_policies", "Policies", Scope="AWS")}
     assert {"AdministratorAccess", "IAMReadOnlyAccess", "PowerUserAccess"} <= set(aws)
     assert all(p["Arn"].startswith("arn:aws:iam::aws:policy/") for p in aws.values())
     got = iam_a.get_policy(PolicyArn=READ_ONLY)["Policy"]
@@ -217,7 +218,7 @@ def test_aws_managed_policies_are_listed_and_readable(iam_a):
     assert got["Description"] == "Provides read only access to IAM via the AWS Management Console."
     document = iam_a.get_policy_version(PolicyArn=READ_ONLY, VersionId=got["DefaultVersionId"])["PolicyVersion"]
     assert "iam:Get*" in document["Document"]["Statement"][0]["Action"]
-    local = [p["Arn"] for p in iam_a.list_policies(Scope="Local")["Policies"]]
+    local = [p["Arn"] for p in listed(iam_a, "list_policies", "Policies", Scope="Local")]
     assert not [a for a in local if a.startswith("arn:aws:iam::aws:")]
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from stsd.testing import Credentials
+from tests.conftest import listed
 from tests.e2e.test_iam_support import (
     ACCESS_KEY_ID,
     ACCOUNT_A,
@@ -168,8 +169,8 @@ def test_user_with_permissions_boundary(iam_a):
     expected = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
     assert created["PermissionsBoundary"] == expected
     assert iam_a.get_user(UserName=name)["User"]["PermissionsBoundary"] == expected
-    listed = [u for u in iam_a.list_users()["Users"] if u["UserName"] == name]
-    assert "PermissionsBoundary" not in listed[0]
+    found = [u for u in listed(iam_a, "list_users", "Users") if u["UserName"] == name]
+    assert "PermissionsBoundary" not in found[0]
 
 
 # --- access keys ------------------------------------------------------------------------
