@@ -206,20 +206,6 @@ def restore_principal(wire: Sequence[Any] | None) -> Principal | None:
                      role=cast(Any, View(*role)) if role is not None else None)
 
 
-def _restore_value(value: Any) -> Any:
-    if type(value) is dict:
-        if "n" in value:
-            return _restore_nodes(value["n"])
-        if "m" in value:
-            return Members([_restore_value(item) for item in value["m"]])
-        return _time(value["t"])
-    return value
-
-
-def _restore_nodes(nodes: Sequence[Any]) -> list[Node]:
-    return [(name, _restore_value(value)) for name, value in nodes]
-
-
 def restore(wire: Sequence[Any]) -> Call:
     """The Call a captured item stands for (writer process)."""
     if wire[0] == CALL:
@@ -235,7 +221,7 @@ def restore(wire: Sequence[Any]) -> Call:
     if raw:
         params = elements.request_parameters(redact.specs(service, name), params)
     if response is not None:
-        response = elements.response_elements(_restore_nodes(response[1])) if response[0] == "nodes" else response[1]
+        response = elements.wire_response_elements(response[1]) if response[0] == "nodes" else response[1]
     return action_call(
         sts=service == "sts", action_name=name, read_only=read_only, time=_time(timestamp),
         endpoint_region=endpoint_region, endpoint_type=endpoint_type, serving_region=serving_region,
