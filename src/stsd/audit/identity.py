@@ -56,6 +56,15 @@ def web_identity_user(principal: p.Principal) -> dict[str, Any]:
 
 
 def user_identity(principal: p.Principal) -> dict[str, Any]:
+    """CloudTrail's ``userIdentity`` of a caller, built once per principal object (records
+    only read it)."""
+    found = principal.memo.get("trail_identity")
+    if found is None:
+        found = principal.memo["trail_identity"] = _user_identity(principal)
+    return found
+
+
+def _user_identity(principal: p.Principal) -> dict[str, Any]:
     if principal.kind == WEB_IDENTITY_USER:
         return web_identity_user(principal)
     out: dict[str, Any] = {

@@ -190,9 +190,27 @@ def _time(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
 
 
+_restored: dict[bytes, Principal] = {}
+RESTORED_PRINCIPALS = 4096  # bounded; refills with the callers of the moment
+
+
 def restore_principal(wire: Sequence[Any] | None) -> Principal | None:
+    """The principal behind a call. The same caller's calls carry the same fields (the server
+    encodes a principal once), so the rebuilt Principal is kept, keyed by those fields: the
+    records of one caller share it (and what :func:`stsd.audit.identity.user_identity`
+    memoises on it)."""
     if wire is None:
         return None
+    key = orjson.dumps(wire)
+    found = _restored.get(key)
+    if found is None:
+        if len(_restored) >= RESTORED_PRINCIPALS:
+            _restored.clear()
+        found = _restored[key] = _restore_principal(wire)
+    return found
+
+
+def _restore_principal(wire: Sequence[Any]) -> Principal:
     (kind, account, partition, arn, user_id, access_key_id, name, token_version), claims, user, role = wire
     session = None
     if claims is not None:
