@@ -89,29 +89,35 @@ class _Untagged(Exception):
 
 def _nodes(nodes: Sequence[Node]) -> list[tuple[str, Any]]:
     """Result nodes without the members ``responseElements`` leaves out — the same secrets, at
-    every level: they never leave this process — tagged for JSON. (One loop, types tested
-    inline: this runs for every call.)"""
+    every level: they never leave this process — and without empty ones (``responseElements``
+    has no nulls), tagged for JSON. (One loop, the commonest types tested first: this runs for
+    every call.)"""
     secrets = elements.SECRET_RESULTS
     out = []
     for name, value in nodes:
-        if name in secrets:
-            continue
         kind = type(value)
+        if kind is str:
+            if name not in secrets:
+                out.append((name, value))
+            continue
+        if value is None or name in secrets:
+            continue
         if kind is list:
             value = {"n": _nodes(value)}
         elif kind is datetime:
             value = {"t": value.timestamp()}
         elif kind is Members:
             value = {"m": [_value(item) for item in value.items]}
-        elif not (kind is str or value is None or kind is int or kind is bool or kind is float):
+        elif not (kind is int or kind is bool or kind is float):
             raise _Untagged
         out.append((name, value))
     return out
 
 
 def _value(value: Any) -> Any:
-    """One item of a Members list, tagged like a node's value."""
-    return _nodes([("", value)])[0][1]
+    """One item of a Members list, tagged like a node's value (a None item stays None)."""
+    tagged = _nodes([("", value)])
+    return tagged[0][1] if tagged else None
 
 
 def _response(result: Sequence[Node] | None) -> list[Any] | None:
