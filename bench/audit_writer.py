@@ -92,6 +92,22 @@ def usage(pids: list[int], before: Snapshot, after: Snapshot, rps: float) -> dic
     }
 
 
+def pooled(runs: list[dict[str, Any]], rps: float) -> dict[str, Any]:
+    """The writer usage of several runs as one (CPU and records summed)."""
+    pids = [pid for run in runs for pid in run.get("pids", [])]
+    records = sum(run.get("records", 0) for run in runs)
+    cpu = sum(run.get("cpu_seconds", 0.0) for run in runs)
+    per_record = cpu / records if records else None
+    return {
+        "pids": pids,
+        "allowed_cpus": ",".join(sorted({run.get("allowed_cpus", "?") for run in runs})),
+        "records": int(records),
+        "cpu_seconds": cpu,
+        "cpu_s_per_1k_records": per_record * 1000 if per_record is not None else None,
+        "core_share_at_run_rate": per_record * rps if per_record is not None else None,
+    }
+
+
 def describe(writer: dict[str, Any]) -> str:
     if not writer.get("pids"):
         return "no audit writer process found"

@@ -228,8 +228,12 @@ def ab_json(scenario: str, runs: dict[str, Measurement]) -> dict[str, Any] | Non
 
 def ab_table(plan: Plan, scenario: str, runs: dict[str, Measurement]) -> Table:
     title, _side, baseline, _meaning = AB_TARGETS[scenario]
+    how = "one after the other"
+    if scenario == "audit-ab" and plan.ab_rounds > 1:
+        how = (f"{plan.ab_rounds} rounds on fresh process pairs, order alternating, each side pooled "
+               f"({plan.ab_rounds * plan.duration:.0f} s)")
     table = Table(title=f"{title}: {plan.concurrency} keep-alive connections, "
-                        f"{plan.duration:.0f} s measured after {plan.warmup:.0f} s warm-up, one after the other",
+                        f"{plan.duration:.0f} s measured after {plan.warmup:.0f} s warm-up, {how}",
                   title_justify="left")
     for column in ("run", f"req/s (× {baseline})", "p50 ms", "p99 ms", "server CPU", "other on core",
                    f"req/CPU-s (× {baseline})", "RSS after MiB", "loadgen CPU", "responses"):

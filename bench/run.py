@@ -122,8 +122,9 @@ def main(argv: list[str] | None = None) -> int:
                      "round-robin over " + ", ".join(f"{path} ({region})" for path, region in REGION_MIX)
                      + " vs all at / (us-east-1); global-mapped: /global/ from source 127.0.1.1")
     if plan.audit_ab:
-        notes.append("audit A/B: AssumeRole on two fresh stsd processes, the default (audit trail on) and "
-                     "STSD_AUDIT=0, same settings, measured one after the other; with the audit trail on, the "
+        notes.append(f"audit A/B: AssumeRole on fresh stsd processes, the default (audit trail on) and "
+                     f"STSD_AUDIT=0, same settings; {plan.ab_rounds} round(s), each a fresh pair measured one after "
+                     "the other, the order alternating, each side's runs pooled; with the audit trail on, the "
                      "records are built and delivered by a writer process that is not pinned with the server "
                      "(its CPU per 1,000 records is shown with the ratio)")
     started = time.time()

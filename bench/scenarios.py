@@ -13,7 +13,7 @@ import tempfile
 import time
 from array import array
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,12 +63,15 @@ class Plan:
     compare: bool = True  # stsd vs moto: verification, ceiling, fixed concurrency/rate, soak
     region_mix: bool = True  # stsd: AssumeRole over Regional + global endpoints vs the bare one
     audit_ab: bool = True  # stsd: AssumeRole with the audit trail on vs off
+    # Audit A/B: pairs of fresh processes, measured in alternating order and pooled (one
+    # process's speed varies by ±5 % with its memory layout, as much as the effect measured).
+    ab_rounds: int = 3
     quick: bool = False
 
     @classmethod
     def quick_plan(cls, soak: int) -> Plan:
         return cls(duration=3.0, warmup=1.0, rate_duration=5.0, rate_warmup=1.0, soak=soak,
-                   soak_timeout=300.0, ceiling_duration=2.0, quick=True)
+                   soak_timeout=300.0, ceiling_duration=2.0, ab_rounds=1, quick=True)
 
 
 @dataclass
@@ -141,6 +144,44 @@ def _find(root: Any, name: str) -> str | None:
         if _local(element.tag) == name:
             return element.text or ""
     return None
+
+
+def pool_runs(runs: list[Measurement]) -> Measurement:
+    """Several runs of one configuration as one: responses and measured seconds summed,
+    latency percentiles over all responses, CPU shares weighted by time, capacity per CPU
+    second pooled; RSS from the last run; the audit writer's CPU pooled over all records."""
+    if len(runs) == 1:
+        return runs[0]
+    first, last = runs[0], runs[-1]
+    elapsed = sum(r.elapsed for r in runs)
+    ok = sum(r.ok for r in runs)
+    latencies = stats.merge(r.latencies for r in runs)
+
+    def weighted(name: str) -> float:
+        return sum(getattr(r, name) * r.elapsed for r in runs) / elapsed if elapsed else 0.0
+
+    statuses: dict[str, int] = {}
+    errors: dict[str, int] = {}
+    for r in runs:
+        for key, count in r.statuses.items():
+            statuses[key] = statuses.get(key, 0) + count
+        for key, count in r.errors.items():
+            errors[key] = errors.get(key, 0) + count
+    cpu_seconds = sum(r.ok / r.rps_per_cpu for r in runs if r.rps_per_cpu)
+    pooled = replace(
+        last, ok=ok, statuses=statuses, errors=errors, bad_body=sum(r.bad_body for r in runs),
+        unsent=sum(r.unsent for r in runs), rps=ok / elapsed if elapsed else 0.0, elapsed=elapsed,
+        latency_ms=stats.summarize_us(latencies), rss_before_kib=first.rss_before_kib,
+        rss_peak_kib=max(r.rss_peak_kib for r in runs), server_cpu=weighted("server_cpu"),
+        core_busy=weighted("core_busy"), foreign_cpu=weighted("foreign_cpu"),
+        rps_per_cpu=ok / cpu_seconds if cpu_seconds else 0.0, loadgen_cpu=weighted("loadgen_cpu"),
+        all_ok=all(r.all_ok for r in runs), latencies=latencies,
+        sample_error="; ".join(r.sample_error for r in runs if r.sample_error),
+    )
+    writers = [r.writer for r in runs if r.writer]
+    if writers:
+        pooled.writer = audit_writer.pooled(writers, pooled.rps)
+    return pooled
 
 
 class Bench:
@@ -346,14 +387,26 @@ class Bench:
         return runs
 
     def audit_ab(self) -> dict[str, Measurement]:
-        """AssumeRole against two fresh stsd processes with the same settings, one with the
-        audit trail on (the default) and one with ``STSD_AUDIT=0``, measured one after the other.
+        """AssumeRole with the audit trail on (the default) vs off (``STSD_AUDIT=0``), same
+        settings otherwise: ``plan.ab_rounds`` rounds, each on a fresh pair of processes
+        measured one after the other, the order alternating between rounds (on → off, then
+        off → on). Each side's runs are pooled (all responses over all measured seconds).
 
         With the audit trail on, records are built and delivered by a writer process per
         worker, not pinned with the server (see :mod:`bench.audit_writer`): its CPU per 1,000
-        records is measured over the run and shown beside the ratio."""
-        targets = {"audit-on": StsdTarget("stsd-audit-on"),
-                   "audit-off": StsdTarget("stsd-audit-off", env={"STSD_AUDIT": "0"})}
+        records is measured over each run and pooled the same way."""
+        rounds: dict[str, list[Measurement]] = {"audit-on": [], "audit-off": []}
+        for round_index in range(max(1, self.plan.ab_rounds)):
+            order = ("audit-on", "audit-off") if round_index % 2 == 0 else ("audit-off", "audit-on")
+            if self.plan.ab_rounds > 1:
+                self.log(f"  round {round_index + 1} of {self.plan.ab_rounds}: {' then '.join(order)}")
+            for variant, m in self._audit_round(order).items():
+                rounds[variant].append(m)
+        return {variant: pool_runs(runs) for variant, runs in rounds.items()}
+
+    def _audit_round(self, order: tuple[str, ...]) -> dict[str, Measurement]:
+        settings = {"audit-on": {}, "audit-off": {"STSD_AUDIT": "0"}}
+        targets = {variant: StsdTarget(f"stsd-{variant}", env=settings[variant]) for variant in order}
         runs: dict[str, Measurement] = {}
         try:
             for target in targets.values():

@@ -1,0 +1,49 @@
+"""The audit A/B pools several runs per side: responses and seconds add up, capacity per CPU
+second is pooled from each run's CPU time, latency percentiles come from all samples, and the
+audit writer's CPU per 1,000 records from all its records."""
+
+from __future__ import annotations
+
+import sys
+from array import array
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.scenarios import Measurement, pool_runs  # noqa: E402
+
+
+def run(ok: int, elapsed: float, cpu_seconds: float, latencies_us: list[int], rss: int,
+        writer: dict | None = None) -> Measurement:
+    return Measurement(
+        server="stsd-audit-on", operation="AssumeRole", mode="concurrency", connections=32, rate=None, ok=ok,
+        statuses={"200": ok}, errors={}, bad_body=0, unsent=0, rps=ok / elapsed, elapsed=elapsed,
+        latency_ms={}, lag_ms={}, service_ms={}, rss_before_kib=rss, rss_after_kib=rss + 10, rss_peak_kib=rss + 20,
+        server_cpu=cpu_seconds / elapsed, core_busy=1.0, foreign_cpu=0.0, rps_per_cpu=ok / cpu_seconds,
+        loadgen_cpu=0.1, all_ok=True, variant="audit-on", latencies=array("I", latencies_us), writer=writer or {},
+    )
+
+
+def test_two_runs_pool_into_one() -> None:
+    first = run(60_000, 10.0, 9.0, [1000] * 99 + [9000], 100, {"pids": [1], "allowed_cpus": "1", "records": 60_000,
+                                                               "cpu_seconds": 3.0})
+    second = run(40_000, 10.0, 10.0, [2000] * 100, 200, {"pids": [2], "allowed_cpus": "1", "records": 40_000,
+                                                         "cpu_seconds": 3.0})
+    pooled = pool_runs([first, second])
+    assert (pooled.ok, pooled.elapsed, pooled.rps) == (100_000, 20.0, 5_000.0)
+    assert pooled.rps_per_cpu == 100_000 / 19.0
+    assert pooled.server_cpu == 0.95
+    assert pooled.statuses == {"200": 100_000}
+    assert (pooled.rss_before_kib, pooled.rss_after_kib, pooled.rss_peak_kib) == (100, 210, 220)
+    # 200 samples: 99 of 1 ms and one of 9 ms, then 100 of 2 ms: the median is 2 ms, the maximum 9 ms.
+    assert pooled.latency_ms["p50"] == 2.0 and pooled.latency_ms["max"] == 9.0
+    assert pooled.writer["records"] == 100_000 and pooled.writer["pids"] == [1, 2]
+    assert pooled.writer["cpu_s_per_1k_records"] == 0.06
+    assert pooled.writer["core_share_at_run_rate"] == 0.06 / 1000 * 5_000.0
+
+
+def test_one_run_is_itself() -> None:
+    only = run(10, 1.0, 1.0, [5], 1)
+    assert pool_runs([only]) is only
