@@ -25,7 +25,7 @@ from stsd.errors import AwsError, MissingAuthenticationToken
 from stsd.protocol.query import parse_pairs
 from stsd.regions.endpoints import regional_endpoint
 from stsd.server.context import RequestContext
-from stsd.server.http_protocol import TLS_SCOPE_KEY
+from stsd.server.http_protocol import scope_tls
 
 # API Gateway's text: the Account API's x-amzn-ErrorType is "populated by API Gateway" (botocore model).
 MSG_MISSING_AUTH = "Missing Authentication Token"
@@ -59,7 +59,7 @@ class HttpRequest:
             body=body,
             client_ip=client[0],
             secure=scope.get("scheme") == "https",
-            tls=scope.get(TLS_SCOPE_KEY),
+            tls=scope_tls(scope),
         )
 
     def header(self, name: bytes) -> str | None:

@@ -6,8 +6,8 @@ and two TCP segments for every STS answer. Writes made within one event-loop ste
 gathered here and handed to the transport together at the end of that step, which halves
 the per-response system calls without holding anything back (the flush is the very next
 callback of the loop). It also hands the application what CloudTrail records of a TLS
-connection (``tlsDetails.tlsVersion`` and ``cipherSuite``) in the scope key :data:`TLS_SCOPE_KEY`,
-read once per connection. Everything else is uvicorn's own protocol, unchanged.
+connection (``tlsDetails.tlsVersion`` and ``cipherSuite``) in the scope's ``state`` under
+:data:`TLS_SCOPE_KEY`, read once per connection. Everything else is uvicorn's own protocol, unchanged.
 """
 
 from __future__ import annotations
@@ -20,6 +20,12 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 # (protocol version, cipher suite) as OpenSSL names them, e.g. ("TLSv1.3", "TLS_AES_128_GCM_SHA256"):
 # the names CloudTrail writes. Absent for plain HTTP.
 TLS_SCOPE_KEY = "stsd.tls"
+
+
+def scope_tls(scope: dict[str, Any]) -> tuple[str, str] | None:
+    """The (version, cipher suite) of the connection a request came on; None for plain HTTP."""
+    state = scope.get("state")
+    return state.get(TLS_SCOPE_KEY) if state else None
 
 
 def tls_details(transport: asyncio.BaseTransport) -> tuple[str, str] | None:
@@ -70,17 +76,14 @@ class CoalescingTransport:
 
 
 class CoalescingHttpToolsProtocol(HttpToolsProtocol):
-    _tls: tuple[str, str] | None = None
-
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._tls = tls_details(transport)
+        tls = tls_details(transport)
+        if tls is not None:
+            # Every request's scope gets a copy of this connection's ``state`` (ASGI): the TLS
+            # details ride along without a step per request, and plain HTTP pays nothing.
+            self.app_state = {**self.app_state, TLS_SCOPE_KEY: tls}
         self.transport = CoalescingTransport(transport, self.loop)  # type: ignore[assignment]
-
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        if self._tls is not None:
-            self.scope[TLS_SCOPE_KEY] = self._tls  # type: ignore[literal-required]
 
 
 UVICORN_HTTP = f"{__name__}:{CoalescingHttpToolsProtocol.__name__}"  # uvicorn's ``http=`` setting

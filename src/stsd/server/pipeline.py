@@ -42,7 +42,7 @@ from stsd.regions.endpoints import IAM_HOSTS, Endpoint, parse_host, parse_path_p
 from stsd.regions.topology import Topology
 from stsd.server import faults, metrics
 from stsd.server.context import RequestContext
-from stsd.server.http_protocol import TLS_SCOPE_KEY
+from stsd.server.http_protocol import scope_tls
 from stsd.server.runtime import Runtime
 
 log = logging.getLogger("stsd.request")
@@ -350,7 +350,7 @@ class QueryPipeline:
             user_agent=_text(header.get(b"user-agent")) or "",
             host=host,
             secure=scope.get("scheme") == "https",
-            tls=scope.get(TLS_SCOPE_KEY),
+            tls=scope_tls(scope),
         )
 
 
