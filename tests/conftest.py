@@ -4,8 +4,12 @@ to create IAM users and roles through the real IAM API with boto3."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +30,28 @@ def server() -> StsdServer:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+AWS_CLI = Path(sys.executable).with_name("aws")  # the AWS CLI installed in the test venv
+
+
+def run_aws_cli(server: StsdServer, home: Path, *args: str,
+                creds: Credentials | None = None) -> subprocess.CompletedProcess[str]:
+    """``aws --endpoint-url <server> ARGS`` with only the given credentials (no config files, no
+    pager, us-east-1), as a user would run it."""
+    creds = creds or server.admins[ACCOUNT_A]
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(home),
+        "AWS_CONFIG_FILE": str(home / "none"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "none"),
+        "AWS_ACCESS_KEY_ID": creds.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": creds.secret_access_key,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_PAGER": "",
+    }
+    return subprocess.run([str(AWS_CLI), "--endpoint-url", server.endpoint_url, *args], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def listed(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:

@@ -51,6 +51,25 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StsdServer]:
     srv.cleanup()
 
 
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StsdServer]:
+    """stsd over HTTPS (``stsd serve --tls-cert/--tls-key`` with a CA from ``stsd ca init``)."""
+    from typer.testing import CliRunner
+
+    from stsd.cli import app
+
+    ca = tmp_path_factory.mktemp("ca")
+    result = CliRunner().invoke(app, ["ca", "init", "--dir", str(ca)])
+    assert result.exit_code == 0, result.output
+    srv = StsdServer(accounts=(ACCOUNT_A,), tls_cert=ca / "server.pem", tls_key=ca / "server-key.pem",
+                     ca_file=ca / "ca.pem", env={"STSD_AUDIT_FLUSH_SECONDS": FLUSH})
+    try:
+        srv.start()
+        yield srv
+    finally:
+        srv.cleanup()
+
+
 class _Body:
     def __init__(self, content: bytes):
         self.content = content

@@ -10,7 +10,6 @@ import http.client
 import json
 import re
 import ssl
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,14 +19,11 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 from botocore.exceptions import ClientError
-from typer.testing import CliRunner
 
-from stsd.cli import app
 from stsd.testing import Credentials, StsdServer
 from tests.audit.conftest import (
     ACCOUNT_A,
     ACCOUNT_B,
-    FLUSH,
     client,
     file_records,
     records_of,
@@ -357,20 +353,6 @@ def test_no_secret_in_any_record(server, account):
 
 
 # --- over HTTPS -------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StsdServer]:
-    ca = tmp_path_factory.mktemp("ca")
-    result = CliRunner().invoke(app, ["ca", "init", "--dir", str(ca)])
-    assert result.exit_code == 0, result.output
-    srv = StsdServer(accounts=(ACCOUNT_A,), tls_cert=ca / "server.pem", tls_key=ca / "server-key.pem",
-                     ca_file=ca / "ca.pem", env={"STSD_AUDIT_FLUSH_SECONDS": FLUSH})
-    try:
-        srv.start()
-        yield srv
-    finally:
-        srv.cleanup()
 
 
 def test_tls_details_over_https(tls_server):

@@ -8,32 +8,14 @@ from __future__ import annotations
 
 import http.client
 import ssl
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
-from typer.testing import CliRunner
 
-from stsd.cli import app
 from stsd.testing import StsdServer
-from tests.audit.conftest import ACCOUNT_A, FLUSH, file_records, records_of, request_id
-
-
-@pytest.fixture(scope="module")
-def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StsdServer]:
-    ca = tmp_path_factory.mktemp("ca")
-    result = CliRunner().invoke(app, ["ca", "init", "--dir", str(ca)])
-    assert result.exit_code == 0, result.output
-    server = StsdServer(accounts=(ACCOUNT_A,), tls_cert=ca / "server.pem", tls_key=ca / "server-key.pem",
-                        ca_file=ca / "ca.pem", env={"STSD_AUDIT_FLUSH_SECONDS": FLUSH})
-    try:
-        server.start()
-        yield server
-    finally:
-        server.cleanup()
+from tests.audit.conftest import ACCOUNT_A, file_records, records_of, request_id
 
 
 def signed_call(server: StsdServer, context: ssl.SSLContext) -> tuple[str, str, str, dict[str, Any]]:

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from stsd.testing import Credentials, StsdServer
+from tests.conftest import run_aws_cli
 from tests.e2e.test_iam_support import ACCOUNT_A, ROLE_ID, USER_ID, trust, unique
 
-AWS = Path(sys.executable).with_name("aws")
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
@@ -24,19 +22,7 @@ def aws(server: StsdServer, tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("aws-home")
 
     def run(*args: str, creds: Credentials | None = None) -> subprocess.CompletedProcess[str]:
-        creds = creds or server.admins[ACCOUNT_A]
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": str(home),
-            "AWS_CONFIG_FILE": str(home / "none"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(home / "none"),
-            "AWS_ACCESS_KEY_ID": creds.access_key_id,
-            "AWS_SECRET_ACCESS_KEY": creds.secret_access_key,
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_PAGER": "",
-        }
-        return subprocess.run([str(AWS), "--endpoint-url", server.endpoint_url, *args], env=env,
-                              capture_output=True, text=True, timeout=60, check=False)
+        return run_aws_cli(server, home, *args, creds=creds)
 
     return run
 

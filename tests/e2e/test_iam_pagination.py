@@ -11,21 +11,17 @@ decode is stsd's choice (not from a recorded AWS response; see stsd.actions.iam.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from stsd.testing import StsdServer
+from tests.conftest import run_aws_cli
 from tests.e2e.test_iam_mfa import enable, new_device
 from tests.e2e.test_iam_support import ACCOUNT_A, ACCOUNT_B, allow, coral, expect_error, trust, unique
 
-AWS = Path(sys.executable).with_name("aws")
 MSG_INVALID_MARKER = "Invalid Marker."
 TRUST = trust({"Service": "ec2.amazonaws.com"})
 
@@ -394,19 +390,7 @@ def aws(server: StsdServer, tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("aws-home")
 
     def run(*args: str) -> dict:
-        creds = server.admins[ACCOUNT_A]
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": str(home),
-            "AWS_CONFIG_FILE": str(home / "none"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(home / "none"),
-            "AWS_ACCESS_KEY_ID": creds.access_key_id,
-            "AWS_SECRET_ACCESS_KEY": creds.secret_access_key,
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_PAGER": "",
-        }
-        result = subprocess.run([str(AWS), "--endpoint-url", server.endpoint_url, *args], env=env,
-                                capture_output=True, text=True, timeout=60, check=False)
+        result = run_aws_cli(server, home, *args)
         assert (result.returncode, result.stderr) == (0, "")
         return json.loads(result.stdout)
 

@@ -16,19 +16,16 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from stsd.testing import Credentials, StsdServer
-from tests.conftest import session_credentials
+from tests.conftest import run_aws_cli, session_credentials
 from tests.e2e.test_iam_support import (
     ACCOUNT_A,
     allow,
@@ -51,7 +48,6 @@ TAG_KEYS_MEMBERS = (
     f"length greater than or equal to 1, Member must satisfy regular expression pattern: {TAG_KEY_PATTERN}, "
     "Member must not be null]"
 )
-AWS = Path(sys.executable).with_name("aws")
 
 
 def tags(**pairs: str) -> list[dict[str, str]]:
@@ -526,14 +522,9 @@ def test_tag_role_changes_the_principal_tags_of_its_sessions(server, iam_a, make
 # --- the AWS CLI -------------------------------------------------------------------------------
 def test_aws_cli_tag_role_and_list_role_tags(server, iam_a, tmp_path):
     role = _role(iam_a)
-    creds = server.admins[ACCOUNT_A]
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "AWS_CONFIG_FILE": str(tmp_path / "none"),
-           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"), "AWS_ACCESS_KEY_ID": creds.access_key_id,
-           "AWS_SECRET_ACCESS_KEY": creds.secret_access_key, "AWS_DEFAULT_REGION": "us-east-1", "AWS_PAGER": ""}
 
     def aws(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(AWS), "--endpoint-url", server.endpoint_url, "iam", *args], env=env,
-                              capture_output=True, text=True, timeout=60, check=False)
+        return run_aws_cli(server, tmp_path, "iam", *args)
 
     tagged = aws("tag-role", "--role-name", role["RoleName"], "--tags", "Key=team,Value=blue", "Key=env,Value=prod")
     assert (tagged.returncode, tagged.stdout, tagged.stderr) == (0, "", "")
