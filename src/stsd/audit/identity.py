@@ -41,6 +41,12 @@ def _issuer(principal: p.Principal) -> dict[str, str]:
         user = principal.user
         return {"type": "IAMUser", "principalId": user.id, "arn": user.arn, "accountId": user.account,
                 "userName": user.name}
+    if principal.kind == p.FEDERATED_USER:
+        # Federated by the account root: CloudTrail names "Root" among sessionIssuer's types
+        # (userIdentity reference); the fields are the root's as in its own records (no sample
+        # of this exact case was recorded).
+        return {"type": "Root", "principalId": claims.account,
+                "arn": ids.root_arn(claims.account, principal.partition), "accountId": claims.account}
     return {}
 
 

@@ -158,8 +158,10 @@ def session_principal(runtime, claims: SessionClaims, version: int, akid: str) -
         return p.assumed_role(claims, role, account.partition, akid, version)
     if claims.kind == kinds.ROOT:
         return p.root(account.id, account.partition, akid, session=claims, token_version=version)
+    if claims.kind == kinds.FEDERATED and not claims.parent:  # federated by the account root
+        return p.federated_user(claims, None, account.partition, akid, version)
     user = account.user(claims.parent or claims.name)
-    if user is None or (claims.kind == kinds.USER and user.id != claims.principal_id):
+    if user is None or user.id != claims.principal_id:
         return None
     if claims.kind == kinds.FEDERATED:
         return p.federated_user(claims, user, account.partition, akid, version)

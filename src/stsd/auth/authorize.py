@@ -187,7 +187,8 @@ def authorize_identity(
     request = Request.prepared(action, resource, data.ref, context)
     policies = data.policies
     identity = policies.identity
-    if caller.kind == p.ROOT:
+    if caller.kind == p.ROOT or (caller.kind == p.FEDERATED_USER and caller.user is None):
+        # The root, and a session the root federated: its session policies alone bound it.
         identity = (ROOT_ALLOW_ALL,)
     return authorize(
         request,
