@@ -419,6 +419,13 @@ def test_no_sts_but_get_caller_identity(server, make_user, make_role):
         fed_arn("bob"), "sts:AssumeRole", role)
     assert error_of(sts.get_session_token) == aws_error(403, "AccessDenied", MSG_GST_SESSION)
     assert error_of(sts.get_federation_token, Name="again") == aws_error(403, "AccessDenied", MSG_GFT_SESSION)
+    assert error_of(sts.get_access_key_info, AccessKeyId=user.access_key_id) == aws_error(
+        403, "AccessDenied", f"User: {fed_arn('bob')} is not authorized to perform: sts:GetAccessKeyInfo")
+    # IAM takes the federated user's ARN as a trust principal (a valid form, as AWS documents);
+    # its session still may not assume the role.
+    named = make_role(trust({"AWS": fed_arn("bob")}))
+    assert error_of(sts.assume_role, RoleArn=named, RoleSessionName="xx") == denied(
+        fed_arn("bob"), "sts:AssumeRole", named)
     assert sts.get_caller_identity()["Arn"] == fed_arn("bob")
 
 

@@ -314,7 +314,8 @@ def check_boundary(ctx: RequestContext, arn: str | None) -> None:
 
 def check_trust_principals(ctx: RequestContext, document: str) -> None:
     """IAM refuses trust policies that name principals that do not exist (in accounts this
-    server hosts); bare accounts, ``*``, services and federated providers are accepted."""
+    server hosts); bare accounts, ``*``, services, federated providers and federated users
+    are accepted."""
     if ctx.runtime.settings.emulator:
         return
     policy = parse_policy(document, PolicyKind.TRUST)
@@ -340,6 +341,11 @@ def check_trust_principals(ctx: RequestContext, document: str) -> None:
                 exists = role is not None and role.arn == value
         elif account is not None and service == "sts" and resource.startswith("assumed-role/"):
             exists = account.role(resource.split("/")[1]) is not None
+        elif service == "sts" and resource.startswith("federated-user/") and ids.is_account_id(account_id):
+            # Federated users exist only as sessions: IAM takes their ARN as a principal
+            # (AWS knowledge center, "Invalid principal in policy": user, role, assumed-role
+            # and federated-user ARNs are the valid forms).
+            exists = len(resource) > len("federated-user/")
         if not exists:
             raise MalformedPolicyDocument(f'Invalid principal in policy: "AWS":"{value}"')
 

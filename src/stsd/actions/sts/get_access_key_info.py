@@ -20,8 +20,9 @@ PARAMS = (Str("AccessKeyId", "accessKeyId", required=True, min=16, max=128, patt
 
 def handle(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     caller = ctx.caller()
-    if caller.session is not None and caller.kind in (p.USER, p.ROOT):
-        # GetSessionToken credentials may call only AssumeRole and GetCallerIdentity in STS.
+    if caller.session is not None and caller.kind in (p.USER, p.ROOT, p.FEDERATED_USER):
+        # GetSessionToken credentials may call only AssumeRole and GetCallerIdentity in STS,
+        # GetFederationToken credentials only GetCallerIdentity, whatever their policies say.
         raise not_authorized(caller, "sts:GetAccessKeyInfo")
     verdict = authorize_identity(ctx, caller, "sts:GetAccessKeyInfo", "*")
     if verdict is not None and not verdict.allowed:
