@@ -1,4 +1,5 @@
-"""Virtual MFA devices: CreateVirtualMFADevice, EnableMFADevice, ListMFADevices."""
+"""Virtual MFA devices: CreateVirtualMFADevice, EnableMFADevice, ListMFADevices,
+ListVirtualMFADevices, DeactivateMFADevice, DeleteVirtualMFADevice."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from stsd.iam import api, totp
 from stsd.protocol.params import Str
 from stsd.protocol.render import Node
 from stsd.server.context import RequestContext
+from stsd.store.directory import AccountView, MfaView
 
 DEVICE_NAME = Str("VirtualMFADeviceName", "virtualMFADeviceName", required=True, min=1, max=226,
                   pattern="[\\w+=,.@-]+")
@@ -19,6 +21,7 @@ SERIAL = Str("SerialNumber", "serialNumber", required=True, min=9, max=256, patt
 CODE1 = Str("AuthenticationCode1", "authenticationCode1", required=True, min=6, max=6, pattern="[\\d]+")
 CODE2 = Str("AuthenticationCode2", "authenticationCode2", required=True, min=6, max=6, pattern="[\\d]+")
 MSG_BAD_CODES = "Authentication code for device is not valid."
+ASSIGNMENT_STATUS = Str("AssignmentStatus", "assignmentStatus", choices=("Assigned", "Unassigned", "Any"))
 
 
 def create_virtual_mfa_device(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
@@ -59,6 +62,33 @@ def list_mfa_devices(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     ])
 
 
+def list_virtual_mfa_devices(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
+    status = params.get("AssignmentStatus", "Any")
+    account = api.authorize(ctx, "iam:ListVirtualMFADevices", "*")
+    # NOTE: unsourced: IAM documents no order for this listing; stsd lists by serial number
+    # (the device ARN, code-point order), which keeps pages stable.
+    devices = sorted(
+        (d for d in account.mfa_devices.values()
+         if status == "Any" or (d.user_name is not None) == (status == "Assigned")),
+        key=lambda d: d.serial,
+    )
+    page = paginate(ctx, params, "ListVirtualMFADevices", devices, lambda d: d.serial, status)
+    return page.result("VirtualMFADevices", lambda d: _virtual_device_node(account, d))
+
+
+def _virtual_device_node(account: AccountView, device: MfaView) -> list[Node]:
+    """A listed ``VirtualMFADevice`` in the model's member order: never the seed or QR code,
+    no Tags (IAM's listings leave tags out, API reference), and for an assigned device the
+    ``User`` as ListUsers shows it (Path, UserName, UserId, Arn, CreateDate: the fields of
+    the AWS CLI reference's list-virtual-mfa-devices example) and its EnableDate."""
+    user = account.user(device.user_name) if device.user_name else None
+    return [
+        ("SerialNumber", device.serial),
+        ("User", api.user_node(user, listing=True) if user is not None else None),
+        ("EnableDate", device.enabled_at if device.user_name else None),
+    ]
+
+
 def deactivate_mfa_device(ctx: RequestContext, params: dict[str, Any]) -> None:
     name, serial = params["UserName"], params["SerialNumber"]
     account = api.authorize(ctx, "iam:DeactivateMFADevice", *api.target(ctx, "user", name))
@@ -77,6 +107,8 @@ ACTIONS = (
                write=True),
     api.action("EnableMFADevice", (api.user_name(), SERIAL, CODE1, CODE2), enable_mfa_device, write=True),
     api.action("ListMFADevices", (api.user_name(False), api.marker(), api.max_items()), list_mfa_devices),
+    api.action("ListVirtualMFADevices", (ASSIGNMENT_STATUS, api.marker(), api.max_items()),
+               list_virtual_mfa_devices),
     api.action("DeactivateMFADevice", (api.user_name(), SERIAL), deactivate_mfa_device, write=True),
     api.action("DeleteVirtualMFADevice", (SERIAL,), delete_virtual_mfa_device, write=True),
 )
