@@ -122,6 +122,15 @@ def _principal_keys(caller: p.Principal) -> dict[str, Any]:
     return keys
 
 
+def request_tag_keys(tags: list[dict[str, str]]) -> dict[str, Any]:
+    """aws:RequestTag/<key> and aws:TagKeys of a call that sets tags (none: no keys)."""
+    if not tags:
+        return {}
+    keys: dict[str, Any] = {f"aws:RequestTag/{tag['Key']}": tag["Value"] for tag in tags}
+    keys["aws:TagKeys"] = [tag["Key"] for tag in tags]
+    return keys
+
+
 def _session_age(ctx: RequestContext, caller: p.Principal) -> dict[str, Any]:
     session = caller.session
     if session is not None and session.mfa:

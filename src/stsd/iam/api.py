@@ -11,7 +11,7 @@ from urllib.parse import quote
 from stsd import ids
 from stsd.actions.base import IAM, Action
 from stsd.auth import principal as p
-from stsd.auth.authorize import authorize_identity
+from stsd.auth.authorize import authorize_identity, request_tag_keys
 from stsd.errors import (
     AccessDenied,
     InvalidInput,
@@ -203,9 +203,7 @@ def _tag_keys(ctx: RequestContext, resource: str, request_tags: list[dict[str, s
         if iam_key:
             keys[f"iam:ResourceTag/{key}"] = value
     if request_tags:
-        for tag in request_tags:
-            keys[f"aws:RequestTag/{tag['Key']}"] = tag["Value"]
-        keys["aws:TagKeys"] = [tag["Key"] for tag in request_tags]
+        keys.update(request_tag_keys(request_tags))
     if tag_keys is not None:
         keys["aws:TagKeys"] = list(tag_keys)
     return keys or None

@@ -17,7 +17,7 @@ from stsd.auth import principal as p
 from stsd.errors import AccessDenied, InvalidParameterValue, PackedPolicyTooLarge
 from stsd.iam import totp
 from stsd.policy import PolicyKind, parse_policy
-from stsd.protocol.params import Str, StrList, StructList, tag_chars
+from stsd.protocol.params import Str, StrList, StructList, single_validation_error, tag_chars
 from stsd.protocol.render import Node
 from stsd.server.context import RequestContext
 from stsd.tokens.claims import SessionClaims
@@ -84,6 +84,20 @@ def minify_policy(text: str) -> str:
     """Parse (MalformedPolicyDocument on error) and return the compact form we seal."""
     parse_policy(text, PolicyKind.SESSION)
     return orjson.dumps(orjson.loads(text)).decode()
+
+
+def session_policies(params: dict[str, Any]) -> tuple[str | None, tuple[str, ...]]:
+    """A request's ``Policy`` (parsed, minified) and ``PolicyArns``; ValidationError for more
+    than ten ARNs (the text every STS action that takes them gives; not from a recorded AWS
+    response, aws-sts-behaviour.md §8)."""
+    text = params.get("Policy")
+    policy = minify_policy(text) if text is not None else None
+    policy_arns = tuple(item["arn"] for item in params.get("PolicyArns", ()))
+    if len(policy_arns) > MAX_POLICY_ARNS:
+        raise single_validation_error(
+            str(list(policy_arns)), "policyArns", "Member must have length less than or equal to 10"
+        )
+    return policy, policy_arns
 
 
 # --- session tags -----------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 from stsd import ids
 from stsd.actions.base import STS, Action
 from stsd.auth import principal as p
-from stsd.auth.authorize import authorize_identity
+from stsd.auth.authorize import authorize_identity, request_tag_keys
 from stsd.errors import AccessDenied, ValidationError
 from stsd.policy import PolicyKind, parse_policy
 from stsd.protocol.params import Int, Str, StructList, single_validation_error
@@ -118,12 +118,7 @@ def handle(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     policy_text = params.get("Policy")
     if policy_text is not None and len(policy_text) > sessions.MAX_SESSION_POLICY_PLAINTEXT:
         raise single_validation_error(policy_text, "policy", "Member must have length less than or equal to 2048")
-    policy = sessions.minify_policy(policy_text) if policy_text is not None else None
-    policy_arns = tuple(item["arn"] for item in params.get("PolicyArns", ()))
-    if len(policy_arns) > sessions.MAX_POLICY_ARNS:
-        raise single_validation_error(
-            str(list(policy_arns)), "policyArns", "Member must have length less than or equal to 10"
-        )
+    policy, policy_arns = sessions.session_policies(params)
     caller = ctx.caller()
     requested_tags = params.get("Tags", [])
     tags, transitive = sessions.session_tags(requested_tags, params.get("TransitiveTagKeys", []), caller)
@@ -168,9 +163,7 @@ def handle(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
         for key, value in role.tags:
             context[f"aws:ResourceTag/{key}"] = value
         if requested_tags:
-            for tag in requested_tags:
-                context[f"aws:RequestTag/{tag['Key']}"] = tag["Value"]
-            context["aws:TagKeys"] = [tag["Key"] for tag in requested_tags]
+            context.update(request_tag_keys(requested_tags))
             context["sts:TransitiveTagKeys"] = list(params.get("TransitiveTagKeys", []))
         trust = (parse_policy(role.trust_policy, PolicyKind.TRUST),)
         wanted = ["sts:AssumeRole"]

@@ -66,7 +66,7 @@ from stsd.actions.sts.assume_role import (
     role_name_from_arn,
 )
 from stsd.audit.identity import WEB_IDENTITY_USER
-from stsd.auth.authorize import global_context
+from stsd.auth.authorize import global_context, request_tag_keys
 from stsd.auth.principal import Principal
 from stsd.errors import (
     AccessDenied,
@@ -76,7 +76,7 @@ from stsd.errors import (
     ValidationError,
 )
 from stsd.policy import PolicyKind, PrincipalRef, Request, authorize, parse_policy
-from stsd.protocol.params import Int, Str, single_validation_error, tag_chars
+from stsd.protocol.params import Int, Str, tag_chars
 from stsd.protocol.render import Node
 from stsd.regions.rules import require_sts_active
 from stsd.server.context import RequestContext
@@ -126,17 +126,6 @@ ACTION_NAME = "sts:AssumeRoleWithWebIdentity"
 
 def _invalid() -> Exception:
     return InvalidIdentityToken(MSG_INVALID)
-
-
-def _session_policy(params: dict[str, Any]) -> tuple[str | None, tuple[str, ...]]:
-    text = params.get("Policy")
-    policy = sessions.minify_policy(text) if text is not None else None
-    policy_arns = tuple(item["arn"] for item in params.get("PolicyArns", ()))
-    if len(policy_arns) > sessions.MAX_POLICY_ARNS:
-        raise single_validation_error(
-            str(list(policy_arns)), "policyArns", "Member must have length less than or equal to 10"
-        )
-    return policy, policy_arns
 
 
 def _verified_key_set(ctx: RequestContext, token: oidc.Token, provider: OidcProviderView) -> str:
@@ -258,7 +247,7 @@ def handle(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     partition = role_arn.split(":", 2)[1]
     if parsed is not None:
         ctx.audit["resources"] = [{"accountId": parsed[0], "type": "AWS::IAM::Role", "ARN": role_arn}]
-    policy, policy_arns = _session_policy(params)
+    policy, policy_arns = sessions.session_policies(params)
     if params.get("ProviderId") is not None:
         raise _invalid()  # OAuth 2.0 access tokens of www.amazon.com / graph.facebook.com: not modelled
     try:
@@ -328,9 +317,7 @@ def handle(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
         if source_identity is not None:
             keys["sts:SourceIdentity"] = source_identity
         if requested_tags:
-            for tag in requested_tags:
-                keys[f"aws:RequestTag/{tag['Key']}"] = tag["Value"]
-            keys["aws:TagKeys"] = [tag["Key"] for tag in requested_tags]
+            keys.update(request_tag_keys(requested_tags))
             keys["sts:TransitiveTagKeys"] = list(transitive_keys)
         _authorize_trust(ctx, role, provider_arn, keys, tagged=bool(requested_tags),
                          source_identity=source_identity)

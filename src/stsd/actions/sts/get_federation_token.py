@@ -24,9 +24,9 @@ from typing import Any
 from stsd import ids
 from stsd.actions.base import STS, Action
 from stsd.auth import principal as p
-from stsd.auth.authorize import authorize_identity
+from stsd.auth.authorize import authorize_identity, request_tag_keys
 from stsd.errors import AccessDenied
-from stsd.protocol.params import Int, Str, single_validation_error
+from stsd.protocol.params import Int, Str
 from stsd.protocol.render import Node
 from stsd.regions.rules import require_sts_active
 from stsd.server.context import RequestContext
@@ -47,14 +47,7 @@ MSG_SESSION_CREDENTIALS = "Cannot call GetFederationToken with session credentia
 
 def handle(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     name: str = params["Name"]
-    policy_text = params.get("Policy")
-    policy = sessions.minify_policy(policy_text) if policy_text is not None else None
-    policy_arns = tuple(item["arn"] for item in params.get("PolicyArns", ()))
-    if len(policy_arns) > sessions.MAX_POLICY_ARNS:
-        # The same text AssumeRole gives (not from a recorded AWS response: aws-sts-behaviour.md §8).
-        raise single_validation_error(
-            str(list(policy_arns)), "policyArns", "Member must have length less than or equal to 10"
-        )
+    policy, policy_arns = sessions.session_policies(params)
     caller = ctx.caller()
     requested_tags = params.get("Tags", [])
     tags, _ = sessions.session_tags(requested_tags, (), None)  # never transitive, nothing inherited
@@ -64,11 +57,7 @@ def handle(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
 
     federated_arn = ids.federated_user_arn(caller.account, name, caller.partition)
     if not ctx.runtime.settings.emulator:
-        context: dict[str, Any] = {}
-        if requested_tags:
-            for tag in requested_tags:
-                context[f"aws:RequestTag/{tag['Key']}"] = tag["Value"]
-            context["aws:TagKeys"] = [tag["Key"] for tag in requested_tags]
+        context = request_tag_keys(requested_tags)
         wanted = ["sts:GetFederationToken"] + (["sts:TagSession"] if requested_tags else [])
         for action in wanted:
             verdict = authorize_identity(ctx, caller, action, federated_arn, context)
