@@ -24,6 +24,7 @@ from tests.conftest import allow, run_aws_cli, trust
 from tests.e2e.test_sts_helpers import (
     ACCOUNT_A,
     ASIA_RE,
+    CREDENTIALS_XML,
     MSG_DUPLICATE_TAGS,
     MSG_GST_SESSION,
     ROOT_ACCOUNT,
@@ -113,13 +114,8 @@ def test_xml_layout(server, federator):
     pattern = (
         f'<GetFederationTokenResponse xmlns="{re.escape(STS_NS)}">\n'
         "  <GetFederationTokenResult>\n"
-        "    <Credentials>\n"
-        f"      <AccessKeyId>{ASIA_RE}</AccessKeyId>\n"
-        "      <SecretAccessKey>[A-Za-z0-9+/=]{40}</SecretAccessKey>\n"
-        "      <SessionToken>[A-Za-z0-9+/=]+</SessionToken>\n"
-        r"      <Expiration>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ</Expiration>" "\n"
-        "    </Credentials>\n"
-        "    <FederatedUser>\n"
+        + CREDENTIALS_XML
+        + "    <FederatedUser>\n"
         f"      <FederatedUserId>{ACCOUNT_A}:layout@example.com</FederatedUserId>\n"
         f"      <Arn>{re.escape(fed_arn('layout@example.com'))}</Arn>\n"
         "    </FederatedUser>\n"

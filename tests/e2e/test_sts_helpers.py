@@ -30,6 +30,16 @@ __all__ = ["ACCOUNT_A", "ACCOUNT_B", "session_credentials", "unique"]
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 UUID_RE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 ASIA_RE = r"ASIA[A-Z2-7]{16}"
+# The <Credentials> element of a response as STS lays it out (a regular expression, indented
+# for its place inside <…Result>).
+CREDENTIALS_XML = (
+    "    <Credentials>\n"
+    f"      <AccessKeyId>{ASIA_RE}</AccessKeyId>\n"
+    "      <SecretAccessKey>[A-Za-z0-9+/=]{40}</SecretAccessKey>\n"
+    "      <SessionToken>[A-Za-z0-9+/=]+</SessionToken>\n"
+    r"      <Expiration>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ</Expiration>" "\n"
+    "    </Credentials>\n"
+)
 SECRET_RE = r"[A-Za-z0-9+/=]{40}"
 SESSION_NAME_PATTERN = r"[\w+=,.@-]*"
 

@@ -13,7 +13,7 @@ from tests.conftest import allow, trust
 from tests.e2e.test_sts_helpers import (
     ACCOUNT_A,
     ACCOUNT_B,
-    ASIA_RE,
+    CREDENTIALS_XML,
     MSG_DUPLICATE_TAGS,
     MSG_SOURCE_IDENTITY_SET,
     MSG_TRANSITIVE_CONFLICT,
@@ -410,13 +410,8 @@ def test_xml_layout_with_packed_policy_size_and_source_identity(server, caller, 
         f"      <AssumedRoleId>{role_id(server, role)}:layout</AssumedRoleId>\n"
         f"      <Arn>{re.escape(assumed_arn(role, 'layout'))}</Arn>\n"
         "    </AssumedRoleUser>\n"
-        "    <Credentials>\n"
-        f"      <AccessKeyId>{ASIA_RE}</AccessKeyId>\n"
-        "      <SecretAccessKey>[A-Za-z0-9+/=]{40}</SecretAccessKey>\n"
-        "      <SessionToken>[A-Za-z0-9+/=]+</SessionToken>\n"
-        r"      <Expiration>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ</Expiration>" "\n"
-        "    </Credentials>\n"
-        r"    <PackedPolicySize>\d+</PackedPolicySize>" "\n"
+        + CREDENTIALS_XML
+        + r"    <PackedPolicySize>\d+</PackedPolicySize>" "\n"
         "    <SourceIdentity>alice</SourceIdentity>\n"
         "  </AssumeRoleResult>\n"
         "  <ResponseMetadata>\n"
