@@ -144,13 +144,19 @@ def _access_keys(iam: Any) -> tuple[str, dict, str, Callable[[Any], str], list[s
     return "list_access_keys", {"UserName": user}, "AccessKeyMetadata", lambda k: k["AccessKeyId"], listed
 
 
+def _new_owner(iam: Any, owner: str) -> str:
+    """A new role or user (``owner``) to hang policies on; returns its name."""
+    name = unique(owner)
+    if owner == "role":
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)
+    else:
+        iam.create_user(UserName=name)
+    return name
+
+
 def _inline(owner: str) -> Callable[[Any], tuple[str, dict, str, Callable[[Any], str], list[str]]]:
     def setup(iam: Any) -> tuple[str, dict, str, Callable[[Any], str], list[str]]:
-        name = unique(owner)
-        if owner == "role":
-            iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)
-        else:
-            iam.create_user(UserName=name)
+        name = _new_owner(iam, owner)
         title = owner.title()
         policies = ["zeta", "Alpha", "beta", "Gamma", "delta"]
         for policy in policies:
@@ -162,11 +168,7 @@ def _inline(owner: str) -> Callable[[Any], tuple[str, dict, str, Callable[[Any],
 
 def _attached(owner: str) -> Callable[[Any], tuple[str, dict, str, Callable[[Any], str], list[str]]]:
     def setup(iam: Any) -> tuple[str, dict, str, Callable[[Any], str], list[str]]:
-        name = unique(owner)
-        if owner == "role":
-            iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)
-        else:
-            iam.create_user(UserName=name)
+        name = _new_owner(iam, owner)
         title = owner.title()
         arns = []
         for policy in (unique("m3"), unique("m1"), unique("m2"), unique("m0")):
