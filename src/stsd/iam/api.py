@@ -20,7 +20,7 @@ from stsd.errors import (
     ValidationError,
 )
 from stsd.policy import PolicyKind, parse_policy
-from stsd.protocol.params import Int, Param, Str
+from stsd.protocol.params import MSG_DUPLICATE_TAG_KEYS, Int, Param, Str
 from stsd.protocol.render import Members, Node
 from stsd.server.context import RequestContext
 from stsd.store.directory import AccountView, ManagedPolicyView, RoleView, UserView
@@ -119,10 +119,9 @@ def check_names(params: dict[str, Any]) -> None:
 
 
 # IAM refuses two tags whose keys differ only in case (CreateUser, CreateRole, CreatePolicy,
-# CreateVirtualMFADevice, CreateOpenIDConnectProvider, ...): 400 InvalidInput with this text,
-# after the model's checks and before anything is stored. (STS's session tags have their own
-# rule, in stsd.sts.sessions.)
-MSG_DUPLICATE_TAG_KEYS = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+# CreateVirtualMFADevice, CreateOpenIDConnectProvider, ...): 400 InvalidInput with
+# MSG_DUPLICATE_TAG_KEYS, after the model's checks and before anything is stored. (STS's
+# session tags have their own rule, in stsd.sts.sessions.)
 
 
 # "You cannot create a tag key or value that begins with the text aws:. This tag prefix is

@@ -46,6 +46,11 @@ def _tag_char_ok(ch: str) -> bool:
     return ch in "_.:/=+-@" or unicodedata.category(ch)[0] in "LZN"
 
 
+# Two tags whose keys differ only in case, in one request: IAM answers 400 InvalidInput and
+# STS 400 InvalidParameterValue, both with this text.
+MSG_DUPLICATE_TAG_KEYS = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+
+
 def tag_chars(value: str) -> bool:
     """``[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*`` without a third-party regex engine."""
     return all(_tag_char_ok(ch) for ch in value)

@@ -17,7 +17,14 @@ from stsd.auth import principal as p
 from stsd.errors import AccessDenied, InvalidParameterValue, PackedPolicyTooLarge
 from stsd.iam import totp
 from stsd.policy import PolicyKind, parse_policy
-from stsd.protocol.params import Str, StrList, StructList, single_validation_error, tag_chars
+from stsd.protocol.params import (
+    MSG_DUPLICATE_TAG_KEYS,
+    Str,
+    StrList,
+    StructList,
+    single_validation_error,
+    tag_chars,
+)
 from stsd.protocol.render import Node
 from stsd.server.context import RequestContext
 from stsd.tokens.claims import SessionClaims
@@ -101,7 +108,7 @@ def session_policies(params: dict[str, Any]) -> tuple[str | None, tuple[str, ...
 
 
 # --- session tags -----------------------------------------------------------------------
-MSG_DUPLICATE_TAGS = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+MSG_DUPLICATE_TAGS = MSG_DUPLICATE_TAG_KEYS
 MSG_TRANSITIVE_NOT_IN_TAGS = "The specified transitive tag key must be included in the requested tags."
 MSG_TRANSITIVE_CONFLICT = (
     "One of the specified transitive tag keys can't be set because it conflicts with a transitive "
