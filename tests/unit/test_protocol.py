@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus, urlencode
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from stsd import ids
 from stsd.errors import AccessDenied, MalformedInput
-from stsd.protocol.query import first_wins, is_form_content_type, parse_pairs
+from stsd.protocol.query import first_wins, is_form_content_type, parse_pairs, percent_decode
 from stsd.protocol.render import Members, java_double, render_error_xml, render_json, render_xml
 
 names = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20)
@@ -33,6 +33,34 @@ def test_query_round_trip_keeps_order_and_first_occurrence(pairs: list[tuple[str
 @given(st.binary(max_size=200))
 def test_query_parser_never_raises_on_garbage(raw: bytes) -> None:
     assert isinstance(parse_pairs(raw), list)
+
+
+# Text that is mostly escapes, good and bad: "%", hex digits of both cases, "+", and ASCII.
+escapy = st.text(alphabet=st.sampled_from("%+%%0aAfF9gG=&~ \x00\x7f"), max_size=40) | st.text(
+    alphabet=st.characters(max_codepoint=127), max_size=40
+)
+
+
+@given(escapy)
+def test_percent_decode_is_urllibs_unquote_plus(text: str) -> None:
+    assert percent_decode(text) == unquote_plus(text, encoding="utf-8", errors="replace")
+
+
+def _reference_pairs(raw: bytes) -> list[tuple[str, str]]:
+    """parse_pairs as it was before its fast path: urllib per piece."""
+
+    def unquote(text: str) -> str:
+        if "%" in text or "+" in text:
+            return unquote_plus(text, encoding="utf-8", errors="replace")
+        return text.encode("latin-1").decode("utf-8", "replace")
+
+    pieces = (piece.partition("=") for piece in raw.decode("latin-1").split("&") if piece)
+    return [(unquote(name), unquote(value)) for name, _, value in pieces]
+
+
+@given(st.binary(max_size=200) | escapy.map(str.encode) | st.text(max_size=40).map(str.encode))
+def test_query_parser_equals_urllib_for_any_bytes(raw: bytes) -> None:
+    assert parse_pairs(raw) == _reference_pairs(raw)
 
 
 def test_first_wins_across_sources() -> None:

@@ -22,21 +22,60 @@ def parse_pairs(raw: bytes | str) -> list[tuple[str, str]]:
         raw = raw.decode("latin-1")  # percent-decoding below works on the ASCII form
     if not raw:
         return []
+    # What clients send is ASCII; then no piece needs a check of its own.
+    unquote = _unquote_ascii if raw.isascii() else _unquote
     pairs = []
     for piece in raw.split("&"):
         if not piece:
             continue
         name, _, value = piece.partition("=")
-        pairs.append((_unquote(name), _unquote(value)))
+        pairs.append((unquote(name), unquote(value)))
     return pairs
 
 
 def _unquote(text: str) -> str:
     if "%" in text or "+" in text:
+        if text.isascii():
+            return percent_decode(text)
         return unquote_plus(text, encoding="utf-8", errors="replace")
     if text.isascii():
         return text
     return text.encode("latin-1").decode("utf-8", "replace")
+
+
+def _unquote_ascii(text: str) -> str:
+    if "%" in text or "+" in text:
+        return percent_decode(text)
+    return text
+
+
+_HEX_DIGITS = "0123456789ABCDEFabcdef"
+# Every two-digit escape, either case → the byte it stands for, as a latin-1 character.
+_ESCAPES = {a + b: chr(int(a + b, 16)) for a in _HEX_DIGITS for b in _HEX_DIGITS}
+
+
+def percent_decode(text: str) -> str:
+    """``unquote_plus(text, encoding="utf-8", errors="replace")`` for ASCII ``text``.
+
+    About twice as fast: urllib first splits the text into ASCII and non-ASCII runs with a
+    regular expression (needless for ASCII) and decodes through a second function. Bad
+    escapes (``%zz``, a trailing ``%``) stay as they are, as urllib leaves them.
+    """
+    if "+" in text:
+        text = text.replace("+", " ")
+    bits = text.split("%")
+    out = [bits[0]]
+    escapes = _ESCAPES
+    for item in bits[1:]:
+        char = escapes.get(item[:2])
+        if char is None:
+            out.append("%")
+            out.append(item)
+        else:
+            out.append(char)
+            out.append(item[2:])
+    # latin-1 turns the characters back into the bytes they stand for; then UTF-8 applies.
+    return "".join(out).encode("latin-1").decode("utf-8", "replace")
 
 
 def first_wins(*sources: list[tuple[str, str]]) -> dict[str, str]:
