@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from stsd.auth import sigv4
 from stsd.errors import AwsError
@@ -341,3 +345,13 @@ def test_presigned_credential_must_have_five_elements():
         "Credential must have exactly 5 slash-delimited elements, "
         "e.g. keyid/date/region/service/term, got 'AKID/20150830/sts'"
     )
+
+
+_HEADER_CHARS = st.sampled_from([*"AWS4-=,; /\t\n\x0b\x0c\r\x1c\x1f\x85\xa0aZ0", "Credential=", ", "])
+
+
+@given(st.sampled_from(["", " ", "\t "]), st.lists(_HEADER_CHARS, max_size=30).map("".join))
+def test_auth_tokens_are_the_regex_split_without_empty_pieces(lead: str, tail: str) -> None:
+    header = lead + "AWS4-HMAC-SHA256" + tail  # parse_request splits only headers starting so
+    expected = [token for token in re.split(r"[,\s]+", header.strip()) if token]
+    assert sigv4.auth_tokens(header) == expected
