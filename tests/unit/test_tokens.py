@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from stsd import ids
 from stsd.store.crypto import Wrapper
 from stsd.store.db import make_engine, migrate, session_factory
-from stsd.tokens.claims import ROLE, SessionClaims
+from stsd.tokens.claims import FEDERATED, ROLE, SessionClaims, encode_claims
 from stsd.tokens.keyring import Keyring, TokenError
 
 
@@ -43,6 +43,24 @@ def test_round_trip_and_version(keyring: Keyring) -> None:
         opened, got_version = keyring.open(token, akid)
         assert opened == original
         assert got_version == version
+
+
+_OPTIONAL = {
+    "mfa": True, "chained": True, "source_identity": "alice", "tags": (("Team", "blue"), ("k", "")),
+    "transitive_keys": ("Team",), "policy": '{"Version":"2012-10-17"}', "policy_arns": ("arn:aws:iam::aws:policy/x",),
+    "role_path": "/ci/", "parent": "bob", "extra": {"idp": "arn:aws:iam::123456789012:oidc-provider/x"},
+}
+
+
+@given(st.sets(st.sampled_from(sorted(_OPTIONAL))), st.sampled_from([ROLE, FEDERATED]))
+def test_encoded_claims_are_the_dataclass_with_its_defaults(present: set[str], kind: str) -> None:
+    # Minting encodes without building SessionClaims: omitted fields must mean its defaults.
+    fields = {"kind": kind, "account": "123456789012", "name": "n", "principal_id": "AROAQETTJUEC7A57KF4FH",
+              "session_name": "s", "issued_at": 1, "expires_at": 2, "secret": "x" * 40, "region": "eu-west-1"}
+    fields.update({name: _OPTIONAL[name] for name in present})
+    expected = SessionClaims(**fields)  # type: ignore[arg-type]
+    assert encode_claims(**fields) == expected.to_bytes()  # type: ignore[arg-type]
+    assert SessionClaims.from_bytes(encode_claims(**fields)) == expected  # type: ignore[arg-type]
 
 
 def test_v2_tokens_are_longer_and_committed(keyring: Keyring) -> None:

@@ -27,7 +27,7 @@ from stsd.protocol.params import (
 )
 from stsd.protocol.render import Node
 from stsd.server.context import RequestContext
-from stsd.tokens.claims import SessionClaims
+from stsd.tokens.claims import encode_claims
 
 # --- shared parameter declarations (model shapes, aws-sts-behaviour.md §1.3) ------------------
 ARN_CHARS = "[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u0085\\u00A0-\\uD7FF\\uE000-\\uFFFD\\u10000-\\u10FFFF]+"
@@ -205,20 +205,19 @@ def token_version(ctx: RequestContext, issuing_account: str) -> int:
     return account.global_endpoint_token_version if account else 1
 
 
-def mint(ctx: RequestContext, claims: dict[str, Any], duration: int) -> tuple[list[Node], SessionClaims]:
-    """Seal a new session; returns the ``Credentials`` element and the claims."""
+def mint(ctx: RequestContext, claims: dict[str, Any], duration: int) -> list[Node]:
+    """Seal a new session; returns the ``Credentials`` element.
+
+    ``claims``: SessionClaims fields but the times, the secret and the Region, set here.
+    """
     issued = int(ctx.now.timestamp())
     access_key_id, secret = ids.new_key_pair(claims["account"], ids.SESSION_KEY_PREFIX)
-    sealed = SessionClaims(
-        issued_at=issued,
-        expires_at=issued + duration,
-        secret=secret,
-        region=ctx.serving_region,
-        **claims,
+    raw = encode_claims(
+        issued_at=issued, expires_at=issued + duration, secret=secret, region=ctx.serving_region, **claims
     )
-    token = ctx.runtime.keyring.seal(sealed, access_key_id, token_version(ctx, sealed.account))
+    token = ctx.runtime.keyring.seal_encoded(raw, access_key_id, token_version(ctx, claims["account"]))
     expiration = ctx.now + timedelta(seconds=duration)
-    return credentials_node(access_key_id, sealed.secret, token, expiration), sealed
+    return credentials_node(access_key_id, secret, token, expiration)
 
 
 def credentials_node(access_key_id: str, secret: str, token: str, expiration: datetime) -> list[Node]:

@@ -49,29 +49,10 @@ class SessionClaims:
         return self.extra.get(EXTRA_FEDERATED_PROVIDER) if self.extra else None
 
     def to_bytes(self) -> bytes:
-        flags = (_FLAG_MFA if self.mfa else 0) | (_FLAG_CHAINED if self.chained else 0)
-        return orjson.dumps(
-            [
-                _SCHEMA,
-                _KINDS.index(self.kind),
-                self.account,
-                self.name,
-                self.principal_id,
-                self.session_name,
-                self.issued_at,
-                self.expires_at,
-                self.secret,
-                self.region,
-                flags,
-                self.source_identity,
-                [item for pair in self.tags for item in pair],
-                list(self.transitive_keys),
-                self.policy,
-                list(self.policy_arns),
-                self.role_path,
-                self.parent,
-                self.extra or None,
-            ]
+        return encode_claims(
+            self.kind, self.account, self.name, self.principal_id, self.session_name, self.issued_at,
+            self.expires_at, self.secret, self.region, self.mfa, self.chained, self.source_identity, self.tags,
+            self.transitive_keys, self.policy, self.policy_arns, self.role_path, self.parent, self.extra,
         )
 
     @classmethod
@@ -101,6 +82,58 @@ class SessionClaims:
             parent=v[17],
             extra=v[18] or {},
         )
+
+
+def encode_claims(
+    kind: str,
+    account: str,
+    name: str,
+    principal_id: str,
+    session_name: str,
+    issued_at: int,
+    expires_at: int,
+    secret: str,
+    region: str,
+    mfa: bool = False,
+    chained: bool = False,
+    source_identity: str | None = None,
+    tags: tuple[tuple[str, str], ...] = (),
+    transitive_keys: tuple[str, ...] = (),
+    policy: str | None = None,
+    policy_arns: tuple[str, ...] = (),
+    role_path: str = "/",
+    parent: str | None = None,
+    extra: dict[str, str] | None = None,
+) -> bytes:
+    """The sealed form of a session's claims (the fields and defaults of SessionClaims).
+
+    Minting calls this directly: building the frozen dataclass first cost more than the
+    encoding itself, and nothing on that path reads the claims back.
+    """
+    flags = (_FLAG_MFA if mfa else 0) | (_FLAG_CHAINED if chained else 0)
+    return orjson.dumps(
+        [
+            _SCHEMA,
+            _KINDS.index(kind),
+            account,
+            name,
+            principal_id,
+            session_name,
+            issued_at,
+            expires_at,
+            secret,
+            region,
+            flags,
+            source_identity,
+            [item for pair in tags for item in pair],
+            list(transitive_keys),
+            policy,
+            list(policy_arns),
+            role_path,
+            parent,
+            extra or None,
+        ]
+    )
 
 
 def compress(raw: bytes) -> bytes | None:

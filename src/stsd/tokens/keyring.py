@@ -163,8 +163,11 @@ class Keyring:
 
     # --- sealing ------------------------------------------------------------------------
     def seal(self, claims: SessionClaims, access_key_id: str, version: int) -> str:
+        return self.seal_encoded(claims.to_bytes(), access_key_id, version)
+
+    def seal_encoded(self, raw: bytes, access_key_id: str, version: int) -> str:
+        """Seal claims already encoded (``claims.encode_claims``)."""
         key = self._sealing[version]
-        raw = claims.to_bytes()
         packed = compress(raw) if len(raw) > 256 else None
         flags = FLAG_COMPRESSED if packed is not None else 0
         header = _HEADER.pack(FORMAT, flags, key.id, secrets.token_bytes(12))

@@ -189,7 +189,7 @@ def handle(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     sent_policies_or_tags = policy is not None or bool(policy_arns) or bool(requested_tags)
     packed = sessions.packed_size(policy, policy_arns, tags)
 
-    credentials, _claims = sessions.mint(
+    credentials = sessions.mint(
         ctx,
         {
             "kind": kinds.ROLE,

@@ -77,7 +77,7 @@ def handle(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
     # Always present, 0 without policies or tags (recorded from AWS: real-aws-wire-samples.md
     # §2.2), unlike AssumeRole's.
     packed = sessions.packed_size(policy, policy_arns, tags)
-    credentials, _claims = sessions.mint(
+    credentials = sessions.mint(
         ctx,
         {
             "kind": kinds.FEDERATED,

@@ -41,7 +41,7 @@ def handle(ctx: RequestContext, params: dict[str, Any]) -> list[Node]:
         duration = params.get("DurationSeconds", USER_DEFAULT)
         claims = {"kind": kinds.USER, "account": caller.account, "name": caller.user.name,
                   "principal_id": caller.user.id}
-    credentials, _ = mint(ctx, {**claims, "session_name": "", "mfa": mfa}, duration)
+    credentials = mint(ctx, {**claims, "session_name": "", "mfa": mfa}, duration)
     return [("Credentials", credentials)]
 
 
