@@ -21,7 +21,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from stsd.errors import AwsError, MalformedInput, ValidationError
@@ -127,10 +127,12 @@ class Struct:
 Param = Str | Int | Bool | StrList | StructList | Struct
 
 
-@dataclass
 class _Problems:
-    items: list[str] = field(default_factory=list)
-    show_values: bool = True
+    __slots__ = ("items", "show_values")
+
+    def __init__(self, show_values: bool = True) -> None:
+        self.items: list[str] = []
+        self.show_values = show_values
 
     def add(self, value: str | None, member: str, constraint: str) -> None:
         if not self.show_values:
@@ -195,6 +197,51 @@ def _read_list(spec: StrList | StructList, params: Mapping[str, str], has_member
     return items
 
 
+# What each declaration is, worked out once per action rather than by isinstance per request.
+_STR, _INT, _BOOL, _STRUCT, _LIST = range(5)
+_KINDS: tuple[tuple[type, int], ...] = ((Str, _STR), (Int, _INT), (Bool, _BOOL), (Struct, _STRUCT))
+# (kind, spec, wire name, quick test for a Str: True when _check_str would find nothing)
+_Step = tuple[int, Param, str, Callable[[str], bool] | None]
+_plans: dict[int, tuple[tuple[Param, ...], tuple[_Step, ...]]] = {}
+
+
+def _quick_check(spec: Str) -> Callable[[str], bool]:
+    """Whether a value passes every constraint of ``spec``; only a failing value needs the
+    message-writing ``_check_str`` (which then reports in AWS's order)."""
+    low = spec.min if spec.min is not None else 0
+    high = spec.max if spec.max is not None else float("inf")
+    choices = frozenset(spec.choices) if spec.choices is not None else None
+    matches: Callable[[str], object] | None = None
+    if spec.pattern:  # an empty pattern is not checked (as in _check_str)
+        matches = spec.check if spec.check is not None else _compiled(spec.pattern).fullmatch
+
+    def passes(value: str) -> bool:
+        if not low <= len(value) <= high:
+            return False
+        if choices is not None and value not in choices:
+            return False
+        return matches is None or bool(matches(value))
+
+    return passes
+
+
+def _plan(specs: tuple[Param, ...]) -> tuple[_Step, ...]:
+    # Keyed by identity (hashing the declarations would cost more than it saves); the entry
+    # holds the tuple itself, so its id cannot be reused while cached. Actions declare their
+    # parameters once, at import: a handful of entries.
+    cached = _plans.get(id(specs))
+    if cached is not None and cached[0] is specs:
+        return cached[1]
+    steps = []
+    for spec in specs:
+        kind = next((code for cls, code in _KINDS if isinstance(spec, cls)), _LIST)
+        quick = _quick_check(spec) if isinstance(spec, Str) else None
+        steps.append((kind, spec, spec.name, quick))
+    plan = tuple(steps)
+    _plans[id(specs)] = (specs, plan)
+    return plan
+
+
 def parse_params(
     specs: tuple[Param, ...], params: Mapping[str, str], *, show_values: bool = True
 ) -> dict[str, Any]:
@@ -209,16 +256,17 @@ def parse_params(
     # Most requests carry no list members at all: then no list needs a scan of every key
     # (worked out at the first list member declared, if any).
     has_members: bool | None = None
-    for spec in specs:
-        if isinstance(spec, Str):
-            value = params.get(spec.name, MISSING)
+    for kind, spec, name, quick in _plan(specs):
+        if kind == _STR:
+            value = params.get(name, MISSING)
             if value is MISSING:
                 if spec.required:
                     problems.add(None, spec.member, "Member must not be null")
                 continue
-            _check_str(spec, value, spec.member, problems)
-            out[spec.name] = value
-        elif isinstance(spec, Int):
+            if not quick(value):  # type: ignore[misc]
+                _check_str(spec, value, spec.member, problems)  # type: ignore[arg-type]
+            out[name] = value
+        elif kind == _INT:
             raw = params.get(spec.name, MISSING)
             if raw is MISSING:
                 if spec.required:
@@ -234,7 +282,7 @@ def parse_params(
                     str(number), spec.member, f"Member must have value greater than or equal to {spec.min}"
                 )
             out[spec.name] = number
-        elif isinstance(spec, Bool):
+        elif kind == _BOOL:
             raw = params.get(spec.name, MISSING)
             if raw is MISSING:
                 if spec.required:
@@ -243,7 +291,7 @@ def parse_params(
             if raw.lower() not in ("true", "false"):
                 raise MalformedInput()
             out[spec.name] = raw.lower() == "true"
-        elif isinstance(spec, Struct):
+        elif kind == _STRUCT:
             fields = {f.name: params.get(f"{spec.name}.{f.name}", MISSING) for f in spec.fields}
             if all(v is MISSING for v in fields.values()):
                 if spec.required:
@@ -261,7 +309,8 @@ def parse_params(
         else:
             if has_members is None:
                 has_members = any(".member." in key for key in params)
-            items = _read_list(spec, params, has_members)
+            # Absent and without members: skip the list reader altogether (the usual case).
+            items = _read_list(spec, params, has_members) if has_members or name in params else MISSING
             if items is MISSING:
                 if spec.required:
                     problems.add(None, spec.member, "Member must not be null")
