@@ -87,16 +87,25 @@ def global_context(ctx: RequestContext, caller: p.Principal | None) -> dict[str,
     return keys
 
 
+_REQUEST_KEYS = (
+    "aws:CurrentTime",
+    "aws:EpochTime",
+    "aws:SourceIp",
+    "aws:RequestedRegion",
+    "aws:SecureTransport",
+    "aws:UserAgent",
+    "aws:ViaAWSService",
+)
+_REQUEST_KEYS_LC = tuple(key.lower() for key in _REQUEST_KEYS)
+
+
+def _request_values(ctx: RequestContext) -> tuple[Any, ...]:
+    now = ctx.now
+    return (now, int(now.timestamp()), ctx.source_ip, ctx.requested_region, ctx.secure, ctx.user_agent, False)
+
+
 def _request_keys(ctx: RequestContext) -> dict[str, Any]:
-    return {
-        "aws:CurrentTime": ctx.now,
-        "aws:EpochTime": int(ctx.now.timestamp()),
-        "aws:SourceIp": ctx.source_ip,
-        "aws:RequestedRegion": ctx.requested_region,
-        "aws:SecureTransport": ctx.secure,
-        "aws:UserAgent": ctx.user_agent,
-        "aws:ViaAWSService": False,
-    }
+    return dict(zip(_REQUEST_KEYS, _request_values(ctx), strict=True))
 
 
 def _principal_keys(caller: p.Principal) -> dict[str, Any]:
@@ -168,7 +177,12 @@ def _request_context(ctx: RequestContext) -> dict[str, object]:
     """The request's own keys, normalised, computed once per request."""
     found = ctx.condition_keys
     if found is None:
-        found = ctx.condition_keys = normalize_context(_request_keys(ctx))
+        values = _request_values(ctx)
+        if None in values:  # normalize_context drops those
+            found = normalize_context(_request_keys(ctx))
+        else:  # scalars only: normalising is lower-casing the names, done once above
+            found = dict(zip(_REQUEST_KEYS_LC, values, strict=True))
+        ctx.condition_keys = found
     return found
 
 

@@ -68,6 +68,7 @@ class ActionMatcher:
         return self._regex is not None and self._regex.fullmatch(action_lc) is not None
 
 
+@lru_cache(maxsize=4096)  # per authorisation; a few resources are asked about often
 def normalize_arn(arn: str) -> str:
     """Lower-case the five ARN fields before the resource part; the resource keeps its case
     (IAM: "In the Resource element, the IAM user name is case sensitive")."""
