@@ -23,7 +23,7 @@ from stsd.account_api.http import ACCOUNT_PATHS, AccountApi
 from stsd.admin_api.http import AdminApi
 from stsd.audit.admin import AuditApi
 from stsd.config import Settings
-from stsd.server.pipeline import QueryPipeline
+from stsd.server.pipeline import Outcome, QueryPipeline
 from stsd.server.runtime import Runtime
 
 log = logging.getLogger("stsd")
@@ -46,10 +46,19 @@ class StsdApp:
         )
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and not scope["path"].startswith(SERVER_PATHS):
+        if scope["type"] == "http" and self.is_query_path(scope["path"]):
             await self.pipeline(scope, receive, send)
             return
         await self.server_app(scope, receive, send)
+
+    @staticmethod
+    def is_query_path(path: str) -> bool:
+        """Whether the Query API pipeline owns a path (every path but the server's own)."""
+        return not path.startswith(SERVER_PATHS)
+
+    def respond_now(self, scope: dict[str, Any], body: bytes) -> Outcome | None:
+        """The HTTP layer's fast path into the pipeline (see QueryPipeline.respond_now)."""
+        return self.pipeline.respond_now(scope, body)
 
     async def health(self, _request: Request) -> Response:
         return JSONResponse({"status": "ok"})

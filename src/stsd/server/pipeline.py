@@ -77,6 +77,30 @@ class Outcome:
     access_key_id: str | None = None  # the signing key, for calls that fail to authenticate
 
 
+@dataclass(slots=True)
+class _Head:
+    """What the request line and headers decided: the parsed headers and the endpoint."""
+
+    header: dict[bytes, bytes]  # first occurrence of each (lower-cased) name
+    endpoint: Endpoint | None  # None: a bare endpoint_url, decided by the signature
+    host: str
+
+
+@dataclass(slots=True)
+class _Call:
+    """A Query API call under way: what the later steps need, and the Outcome it fills."""
+
+    outcome: Outcome
+    request_id: str
+    json_wanted: bool
+    service: Service = STS  # until the signature or host says otherwise (errors render for it)
+    action: Action = None  # type: ignore[assignment]  # set before any step that reads it
+    ctx: RequestContext = None  # type: ignore[assignment]
+    signed: sigv4.SigV4Request | None = None
+    raw: RawRequest | None = None  # the signed request's bytes, for the signature check
+    fault: tuple[str, int] | None = None  # a simulated failure of the serving Region
+
+
 _clock: tuple[int, datetime] = (0, datetime.fromtimestamp(0, UTC))
 
 
@@ -138,6 +162,63 @@ class QueryPipeline:
         body = b"" if scope["method"] == "HEAD" else outcome.body
         await send({"type": "http.response.body", "body": body})
 
+    def respond_now(self, scope: dict[str, Any], body: bytes) -> Outcome | None:
+        """Answer a request whose body is already in hand, without awaiting anything.
+
+        The HTTP layer's fast path (``server.http_protocol``): most STS calls need no I/O,
+        so they are answered inside the protocol callback, with no ASGI task per request.
+        Returns None, before anything with an effect has happened (no quota charged, no
+        audit record), when the request must wait on something: a simulated Region fault
+        or an action that touches the database. The caller then runs it through
+        :meth:`__call__`, which takes the same steps.
+        """
+        head = self._head(scope)
+        if isinstance(head, Outcome):
+            return head
+        if len(body) > self.runtime.settings.max_body_bytes:
+            return _plain(413)
+        call = self._begin(scope, head, body)
+        if isinstance(call, Outcome):
+            return call
+        if call.fault is not None or call.action.blocking:
+            return None
+        try:
+            values = self._admit(call)
+            self._render(call, call.action.handler(call.ctx, values))
+        except AwsError as error:
+            self._render_error(call, error)
+        except Exception:
+            self._render_crash(call)
+        return self._finish(call)
+
+    async def handle(self, scope: dict[str, Any], receive: Any) -> Outcome:
+        head = self._head(scope)
+        if isinstance(head, Outcome):
+            return head
+        body = await self._read_body(head.header.get(b"content-length"), receive)
+        if body is None:
+            return _plain(413)
+        call = self._begin(scope, head, body)
+        if isinstance(call, Outcome):
+            return call
+        try:
+            if call.fault is not None:
+                await faults.apply(call.fault)
+            values = self._admit(call)
+            action, ctx = call.action, call.ctx
+            if action.blocking:
+                result = await anyio.to_thread.run_sync(action.handler, ctx, values)
+            else:
+                result = action.handler(ctx, values)
+            self._render(call, result)
+        except AwsError as error:
+            self._render_error(call, error)
+        except faults.DropConnection:
+            raise
+        except Exception:
+            self._render_crash(call)
+        return self._finish(call)
+
     async def _read_body(self, declared: bytes | None, receive: Any) -> bytes | None:
         limit = self.runtime.settings.max_body_bytes
         if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -154,7 +235,9 @@ class QueryPipeline:
             if not message.get("more_body"):
                 return b"".join(chunks)
 
-    async def handle(self, scope: dict[str, Any], receive: Any) -> Outcome:
+    # --- the steps of one request, shared by both entry points ----------------------------
+    def _head(self, scope: dict[str, Any]) -> _Head | Outcome:
+        """What the request line and headers decide on their own (before the body)."""
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         # Header names arrive lower-cased (ASGI); the first occurrence of a repeated one wins.
         header = {name: value for name, value in reversed(headers)}
@@ -172,9 +255,11 @@ class QueryPipeline:
             return Outcome(200, b"", list(CORS_HEADERS))
         if method not in ("GET", "POST", "HEAD"):
             return _plain(400)
-        body = await self._read_body(header.get(b"content-length"), receive)
-        if body is None:
-            return _plain(413)
+        return _Head(header, endpoint, host)
+
+    def _begin(self, scope: dict[str, Any], head: _Head, body: bytes) -> _Call | Outcome:
+        """Parse the call and find its action, caller's endpoint and fault, without effects."""
+        header, method = head.header, scope["method"]
         raw_query: bytes = scope.get("query_string", b"")
         query_pairs = parse_pairs(raw_query)
         if method == "POST":
@@ -189,75 +274,96 @@ class QueryPipeline:
                 location += f"?Version={params['Version']}"
             return _plain(302, extra=[(b"location", location.encode())])
         request_id = _request_id()
-        json_wanted = render.wants_json(_text(header.get(b"accept")))
-        service = STS
-        outcome = Outcome(0, b"", [], params=params)
+        call = _Call(Outcome(0, b"", [], params=params), request_id, render.wants_json(_text(header.get(b"accept"))))
+        outcome = call.outcome
         try:
             signed = sigv4.parse_request(method, header, query_pairs)
             outcome.access_key_id = signed.access_key_id if signed is not None else None
-            service = self._service(signed, host, params)
-            action = self._action(service, params)
-            outcome.action = action
-            ctx = self._context(scope, header, host, endpoint, signed, service, request_id)
-            outcome.context = ctx
-            fault = self.runtime.directory.faults().get(ctx.serving_region)
-            if fault is not None:
-                await faults.apply(fault)
+            call.service = service = self._service(signed, head.host, params)
+            call.action = outcome.action = self._action(service, params)
+            call.ctx = outcome.context = ctx = self._context(
+                scope, header, head.host, head.endpoint, signed, service, request_id
+            )
+            call.fault = self.runtime.directory.faults().get(ctx.serving_region)
             if signed is not None:
-                raw = RawRequest(method, scope.get("raw_path") or scope["path"].encode(), raw_query, headers, body)
-                ctx.principal = authenticate(
-                    self.runtime,
-                    signed,
-                    raw,
-                    signing_region=_signing_region(service, host, ctx.endpoint),
-                    service=service.name,
-                    now=ctx.now,
-                    holds_v1=_holds_v1(ctx.serving_region),
-                )
-            elif not action.unsigned:
-                raise MissingAuthenticationToken(MSG_MISSING_AUTH)
-            if ctx.principal is not None:
-                if service is STS:
-                    rules.check_caller(ctx, ctx.principal)
-                self._charge_quota(ctx, service, ctx.principal.account)
-            elif action.quota_account is not None:
-                # Unsigned: the account the call acts for pays, if it exists here (unknown
-                # accounts get no bucket: hostile input must not grow the quota table).
-                account_id = action.quota_account(params)
-                if account_id is not None and self.runtime.directory.account(account_id) is not None:
-                    self._charge_quota(ctx, service, account_id)
-            # IAM leaves the offending value out of its validation messages; STS prints it.
-            values = parse_params(action.params, params, show_values=service is not IAM)
-            if action.blocking:
-                result = await anyio.to_thread.run_sync(action.handler, ctx, values)
-            else:
-                result = action.handler(ctx, values)
-            outcome.result = result
-            payload = (
-                render.render_json(action.name, result, request_id)
-                if json_wanted
-                else render.render_xml(action.name, service.namespace, result, request_id)
-            )
-            outcome.status = 200
-            outcome.body = payload
+                call.signed = signed
+                call.raw = RawRequest(method, scope.get("raw_path") or scope["path"].encode(), raw_query,
+                                      scope["headers"], body)
         except AwsError as error:
-            outcome.error = error
-            outcome.status = error.status
-            outcome.body = (
-                render.render_error_json(error, request_id)
-                if json_wanted
-                else render.render_error_xml(error, service.namespace, request_id)
-            )
-        except faults.DropConnection:
-            raise
+            self._render_error(call, error)
+            return self._finish(call)
         except Exception:
-            log.exception("internal failure in request %s", request_id)
-            error = InternalFailure(MSG_INTERNAL)
-            outcome.error = error
-            outcome.status = 500
-            outcome.body = render.render_error_xml(error, service.namespace, request_id)
+            self._render_crash(call)
+            return self._finish(call)
+        return call
+
+    def _admit(self, call: _Call) -> dict[str, Any]:
+        """Authenticate, apply the caller and quota rules, and read the action's parameters."""
+        ctx, action, service = call.ctx, call.action, call.service
+        if call.signed is not None:
+            assert call.raw is not None
+            ctx.principal = authenticate(
+                self.runtime,
+                call.signed,
+                call.raw,
+                signing_region=_signing_region(service, ctx.host, ctx.endpoint),
+                service=service.name,
+                now=ctx.now,
+                holds_v1=_holds_v1(ctx.serving_region),
+            )
+        elif not action.unsigned:
+            raise MissingAuthenticationToken(MSG_MISSING_AUTH)
+        params = call.outcome.params
+        assert params is not None
+        if ctx.principal is not None:
+            if service is STS:
+                rules.check_caller(ctx, ctx.principal)
+            self._charge_quota(ctx, service, ctx.principal.account)
+        elif action.quota_account is not None:
+            # Unsigned: the account the call acts for pays, if it exists here (unknown
+            # accounts get no bucket: hostile input must not grow the quota table).
+            account_id = action.quota_account(params)
+            if account_id is not None and self.runtime.directory.account(account_id) is not None:
+                self._charge_quota(ctx, service, account_id)
+        # IAM leaves the offending value out of its validation messages; STS prints it.
+        return parse_params(action.params, params, show_values=service is not IAM)
+
+    @staticmethod
+    def _render(call: _Call, result: Sequence[Node]) -> None:
+        outcome = call.outcome
+        outcome.result = result
+        outcome.body = (
+            render.render_json(call.action.name, result, call.request_id)
+            if call.json_wanted
+            else render.render_xml(call.action.name, call.service.namespace, result, call.request_id)
+        )
+        outcome.status = 200
+
+    @staticmethod
+    def _render_error(call: _Call, error: AwsError) -> None:
+        outcome = call.outcome
+        outcome.error = error
+        outcome.status = error.status
+        outcome.body = (
+            render.render_error_json(error, call.request_id)
+            if call.json_wanted
+            else render.render_error_xml(error, call.service.namespace, call.request_id)
+        )
+
+    @staticmethod
+    def _render_crash(call: _Call) -> None:
+        log.exception("internal failure in request %s", call.request_id)
+        error = InternalFailure(MSG_INTERNAL)
+        outcome = call.outcome
+        outcome.error = error
+        outcome.status = 500
+        outcome.body = render.render_error_xml(error, call.service.namespace, call.request_id)
+
+    def _finish(self, call: _Call) -> Outcome:
+        """Response headers, metrics and the audit hand-off, for every answered call."""
+        outcome, service, request_id = call.outcome, call.service, call.request_id
         outcome.headers = [
-            (b"content-type", b"application/json" if json_wanted else b"text/xml"),
+            (b"content-type", b"application/json" if call.json_wanted else b"text/xml"),
             (b"content-length", str(len(outcome.body)).encode()),
             (b"x-amzn-requestid", request_id.encode()),
         ]
