@@ -1,13 +1,40 @@
-"""The HTTP connection layer (uvicorn's httptools protocol with responses written in one
-piece, stsd.server.http_protocol): keep-alive, pipelining, HEAD and Connection: close on a
-raw socket, and one TCP segment per small response."""
+"""The HTTP connection layer (stsd.server.http_protocol: uvicorn's httptools protocol with
+Query API calls answered in the protocol callback and responses written in one piece):
+keep-alive, pipelining, HEAD, Connection: close, HTTP/1.0, Expect: 100-continue, bodies in
+pieces and over the fast path's limit, on a raw socket; one TCP segment per small response."""
 
 from __future__ import annotations
 
 import socket
+import time
 from typing import Any
 
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials as BotoCredentials
+
+from stsd.server.http_protocol import FAST_BODY_LIMIT
+from tests.conftest import ACCOUNT_A
+
 HEALTH = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+IDENTITY_BODY = b"Action=GetCallerIdentity&Version=2011-06-15"
+IDENTITY_ARN = f"<Arn>arn:aws:iam::{ACCOUNT_A}:user/admin</Arn>".encode()
+
+
+def _signed(server: Any, body: bytes, *, version: str = "1.1", extra: dict[str, str] | None = None) -> bytes:
+    """A POST to / signed by account A's admin, as raw HTTP bytes: (head, body)."""
+    creds = server.admins[ACCOUNT_A]
+    request = AWSRequest(method="POST", url=f"{server.endpoint_url}/", data=body,
+                         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                                  **(extra or {})})
+    SigV4Auth(BotoCredentials(creds.access_key_id, creds.secret_access_key), "sts", "us-east-1").add_auth(request)
+    lines = [f"POST / HTTP/{version}", f"Host: 127.0.0.1:{server.port}", f"Content-Length: {len(body)}",
+             *(f"{name}: {value}" for name, value in request.headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def _header_names(head: bytes) -> list[bytes]:
+    return [line.split(b":", 1)[0].lower() for line in head.split(b"\r\n")[1:]]
 
 
 def _connect(server: Any) -> socket.socket:
@@ -90,3 +117,94 @@ def test_connection_close_is_honoured_after_the_response(server: Any) -> None:
             data += chunk
     assert data.startswith(b"HTTP/1.1 200 ")
     assert b"connection: close" in data.lower()
+
+
+def test_pipelined_query_calls_and_server_paths_keep_their_order(server: Any) -> None:
+    # Query API calls are answered in the protocol callback, /health by an ASGI task: a call
+    # pipelined behind /health must wait for it.
+    call = _signed(server, IDENTITY_BODY)
+    with _connect(server) as sock:
+        sock.sendall(call + HEALTH + call + call)
+        responses = _read_responses(sock, 4)
+    assert [head.split(b"\r\n", 1)[0] for head, _ in responses] == [b"HTTP/1.1 200 OK"] * 4
+    assert IDENTITY_ARN in responses[0][1]
+    assert responses[1][1] == b'{"status":"ok"}'
+    assert IDENTITY_ARN in responses[2][1] and IDENTITY_ARN in responses[3][1]
+
+
+def test_a_body_arriving_in_pieces_is_collected(server: Any) -> None:
+    request = _signed(server, IDENTITY_BODY)
+    head, body = request.split(b"\r\n\r\n", 1)
+    with _connect(server) as sock:
+        for piece in (head + b"\r\n", b"\r\n", body[:10], body[10:]):
+            sock.sendall(piece)
+            time.sleep(0.05)
+        ((status, payload),) = _read_responses(sock, 1)
+    assert status.startswith(b"HTTP/1.1 200 ")
+    assert IDENTITY_ARN in payload
+
+
+def test_a_body_over_the_fast_path_limit_is_answered_the_same(server: Any) -> None:
+    small = IDENTITY_BODY + b"&Pad=x"
+    large = IDENTITY_BODY + b"&Pad=" + b"x" * (FAST_BODY_LIMIT + 1)
+    with _connect(server) as sock:
+        sock.sendall(_signed(server, small) + _signed(server, large) + _signed(server, small))
+        answers = _read_responses(sock, 3)
+    for head, payload in answers:
+        assert head.startswith(b"HTTP/1.1 200 ")
+        assert IDENTITY_ARN in payload
+    # Both ways write the same header fields in the same order.
+    assert _header_names(answers[0][0]) == _header_names(answers[1][0]) == _header_names(answers[2][0]) == [
+        b"date", b"content-type", b"content-length", b"x-amzn-requestid", b"x-stsd-serving-region",
+        b"x-amz-sts-extended-request-id"]
+
+
+def test_http_1_0_gets_its_answer_and_the_connection_closes(server: Any) -> None:
+    with _connect(server) as sock:
+        sock.sendall(_signed(server, IDENTITY_BODY, version="1.0"))
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, payload = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert b"\r\nconnection: close" in head
+    assert IDENTITY_ARN in payload
+
+
+def test_connection_close_on_a_query_call_closes_after_the_answer(server: Any) -> None:
+    with _connect(server) as sock:
+        sock.sendall(_signed(server, IDENTITY_BODY, extra={"Connection": "close"}) + HEALTH)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    assert data.count(b"HTTP/1.1 ") == 1  # the pipelined /health after it is not answered
+    assert b"\r\nconnection: close" in data and IDENTITY_ARN in data
+
+
+def test_expect_100_continue_is_answered_before_the_body(server: Any) -> None:
+    request = _signed(server, IDENTITY_BODY, extra={"Expect": "100-continue"})
+    head, body = request.split(b"\r\n\r\n", 1)
+    with _connect(server) as sock:
+        sock.sendall(head + b"\r\n\r\n")
+        assert sock.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        ((status, payload),) = _read_responses(sock, 1)
+    assert status.startswith(b"HTTP/1.1 200 ")
+    assert IDENTITY_ARN in payload
+
+
+def test_an_action_that_touches_the_database_is_answered_in_order(server: Any) -> None:
+    # IAM calls run in a worker thread (an ASGI task): calls pipelined behind one wait for it.
+    iam_body = b"Action=ListUsers&Version=2010-05-08"
+    creds = server.admins[ACCOUNT_A]
+    request = AWSRequest(method="POST", url=f"{server.endpoint_url}/", data=iam_body,
+                         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    SigV4Auth(BotoCredentials(creds.access_key_id, creds.secret_access_key), "iam", "us-east-1").add_auth(request)
+    lines = ["POST / HTTP/1.1", f"Host: 127.0.0.1:{server.port}", f"Content-Length: {len(iam_body)}",
+             *(f"{name}: {value}" for name, value in request.headers.items())]
+    iam_call = ("\r\n".join(lines) + "\r\n\r\n").encode() + iam_body
+    with _connect(server) as sock:
+        sock.sendall(iam_call + _signed(server, IDENTITY_BODY))
+        (first, second) = _read_responses(sock, 2)
+    assert first[0].startswith(b"HTTP/1.1 200 ") and b"<ListUsersResponse" in first[1]
+    assert second[0].startswith(b"HTTP/1.1 200 ") and IDENTITY_ARN in second[1]
