@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -32,8 +33,12 @@ class Members:
 
 def iso8601(moment: datetime) -> str:
     """``2026-11-23T18:47:27Z``: whole seconds, UTC (isoformat is C; strftime is slow)."""
-    m = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
-    return m.isoformat(timespec="seconds")[:19] + "Z"
+    return _iso8601_utc(moment if moment.tzinfo is UTC else moment.astimezone(UTC))
+
+
+@lru_cache(maxsize=1024)  # the same few instants (now, now + duration) within each second
+def _iso8601_utc(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def java_double(seconds: float) -> str:
