@@ -186,6 +186,8 @@ def _require_header_parts(
     fails the Host rule instead).
     """
     date_value, from_date_header = _request_date(headers)
+    if date_value is not None and fields.get("Credential") and fields.get("Signature") and "SignedHeaders" in fields:
+        return date_value, from_date_header  # everything there (the usual case)
     missing = [MSG_HEADER_REQUIRES.format(name=name) for name in ("Credential", "Signature") if not fields.get(name)]
     if "SignedHeaders" not in fields:
         missing.append(MSG_HEADER_REQUIRES.format(name="SignedHeaders"))
