@@ -10,6 +10,7 @@ anything is minted; nothing is stored either way.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from stsd import ids
@@ -62,6 +63,7 @@ MSG_CHAINED = (
 MSG_SOURCE_IDENTITY_SET = "The source identity is already set for this assume role session"
 
 
+@lru_cache(maxsize=1024)  # a few roles are assumed over and over; bounded against hostile ARNs
 def role_name_from_arn(role_arn: str) -> tuple[str, str, str] | None:
     """(account, path, name) for an IAM role ARN, None for anything else."""
     parts = ids.split_arn(role_arn)
