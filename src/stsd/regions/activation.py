@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from stsd.regions import catalogue
 
@@ -48,11 +49,16 @@ def status(region_name: str, row: RegionRow | None, now: datetime) -> RegionStat
     if region is None:
         raise KeyError(region_name)
     if not region.opt_in:
-        active = True if row is None or row.sts_active is None else row.sts_active
-        if not region.sts_deactivatable:
-            active = True
-        return RegionStatus(region_name, ENABLED_BY_DEFAULT, active, region.sts_deactivatable)
+        return _enabled_by_default(region_name, region.sts_deactivatable, row)
     opt = (row.opt_status if row else None) or DISABLED
     if opt in (ENABLING, DISABLING) and row is not None and row.settles_at is not None and now >= row.settles_at:
         opt = ENABLED if opt == ENABLING else DISABLED
     return RegionStatus(region_name, opt, opt == ENABLED, False)
+
+
+@lru_cache(maxsize=1024)  # asked on every AssumeRole; the answer needs no clock, and statuses are immutable
+def _enabled_by_default(region_name: str, sts_deactivatable: bool, row: RegionRow | None) -> RegionStatus:
+    active = True if row is None or row.sts_active is None else row.sts_active
+    if not sts_deactivatable:
+        active = True
+    return RegionStatus(region_name, ENABLED_BY_DEFAULT, active, sts_deactivatable)
