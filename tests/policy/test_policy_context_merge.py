@@ -41,6 +41,8 @@ def test_prepared_request_equals_the_normalising_constructor() -> None:
     assert prepared._ctx == built._ctx == {"aws:sourceip": "10.0.0.1", "aws:tagkeys": ("a", "b")}
     assert prepared._action_lc == built._action_lc == "sts:assumerole"
     assert prepared._resource_norm == built._resource_norm == "arn:aws:iam::123456789012:role/R"
+    # prepared() sets every slot itself: a field added to Request must be added there too.
+    assert all(hasattr(prepared, name) for name in Request.__slots__)
 
 
 @pytest.mark.parametrize("source_ip", ["192.0.2.7", "", None])
