@@ -155,6 +155,8 @@ PACKED_TAG_BUDGET = 460
 
 def packed_size(policy: str | None, policy_arns: Sequence[str], tags: Sequence[tuple[str, str]]) -> int:
     """Percentage of the packed budget used; raises PackedPolicyTooLarge above 100 %."""
+    if not policy and not policy_arns and not tags:
+        return 0  # nothing to pack (most sessions)
     policy_blob = (policy or "") + "".join(policy_arns)
     policy_share = len(zlib.compress(policy_blob.encode(), 9)) / PACKED_POLICY_BUDGET if policy_blob else 0.0
     tag_share = sum(len(k.encode()) + len(v.encode()) + 2 for k, v in tags) / PACKED_TAG_BUDGET
