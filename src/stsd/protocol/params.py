@@ -251,6 +251,8 @@ def parse_params(
     constraint, in declaration order. ``show_values=False`` writes IAM's form of the
     messages, without the offending values.
     """
+    if not specs:
+        return {}  # GetCallerIdentity and other actions without parameters
     out: dict[str, Any] = {}
     problems = _Problems(show_values=show_values)
     # Most requests carry no list members at all: then no list needs a scan of every key
