@@ -109,6 +109,10 @@ class StsdServer:
         return Credentials(raw["AccountId"], raw["AccessKeyId"], raw["SecretAccessKey"], user_name=raw["UserName"])
 
     def start(self) -> None:
+        """Start the server (a no-op while it runs: ``with start_server() as server`` must not
+        start a second process on the same port)."""
+        if self._process is not None and self._process.poll() is None:
+            return
         if self.data_dir is None:
             self.data_dir = Path(tempfile.mkdtemp(prefix="stsd-test-"))
             self._owns_dir = True

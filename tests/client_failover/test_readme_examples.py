@@ -122,3 +122,28 @@ def test_testing_section_example_and_plugin_switch(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.splitlines()[-1].startswith("2 passed")
     assert [p.name for p in (tmp_path / "tmp").iterdir()] == []  # both servers removed their data
+
+
+def _serving_pids(port: int) -> list[int]:
+    """Processes running ``stsd serve`` on ``port``."""
+    marker = b"\x00".join([b"serve", b"--host", b"127.0.0.1", b"--port", str(port).encode(), b""])
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker in (proc / "cmdline").read_bytes():
+                pids.append(int(proc.name))
+        except OSError:  # gone meanwhile
+            pass
+    return pids
+
+
+def test_a_started_server_used_as_a_context_manager_runs_one_process():
+    # start_server() returns a running server; entering it must not start a second one (which
+    # would fail to bind and orphan the first).
+    with start_server() as server:
+        pid = server._process.pid
+        server.start()
+        assert server._process.pid == pid
+        assert server._process.poll() is None
+        assert _serving_pids(server.port) == [pid]
+    assert _serving_pids(server.port) == []
