@@ -6,7 +6,9 @@ pieces and over the fast path's limit, on a raw socket; one TCP segment per smal
 from __future__ import annotations
 
 import socket
+import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from botocore.auth import SigV4Auth
@@ -208,3 +210,48 @@ def test_an_action_that_touches_the_database_is_answered_in_order(server: Any) -
         (first, second) = _read_responses(sock, 2)
     assert first[0].startswith(b"HTTP/1.1 200 ") and b"<ListUsersResponse" in first[1]
     assert second[0].startswith(b"HTTP/1.1 200 ") and IDENTITY_ARN in second[1]
+
+
+def test_an_idle_connection_closes_five_seconds_after_its_last_answer(server: Any) -> None:
+    call = _signed(server, IDENTITY_BODY)
+    with _connect(server) as sock:
+        sock.sendall(call)
+        _read_responses(sock, 1)
+        time.sleep(3)
+        sock.sendall(call)  # the idle clock starts again from this answer
+        _read_responses(sock, 1)
+        answered = time.monotonic()
+        time.sleep(3)  # 6 s after the first answer, 3 s after the last: still open
+        sock.sendall(call)
+        ((status, _),) = _read_responses(sock, 1)
+        assert status.startswith(b"HTTP/1.1 200 ")
+        answered = time.monotonic()
+        sock.settimeout(10)
+        assert sock.recv(65536) == b""  # closed by the server
+        idle = time.monotonic() - answered
+    assert 4.5 <= idle <= 7, idle
+
+
+def _rss_kib(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+
+
+def test_a_client_that_does_not_read_cannot_make_the_server_buffer_its_answers(server: Any) -> None:
+    # 150,000 pipelined calls (10 MB) whose answers (23 MB) go unread: once the socket's send
+    # buffer is full the server answers no more in the callback and stops reading, so its
+    # memory does not grow by the answers; every answer still arrives once the client reads.
+    count = 150_000
+    request = b"POST /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
+    pid = server._process.pid
+    before = _rss_kib(pid)
+    with _connect(server) as sock:
+        sender = threading.Thread(target=sock.sendall, args=(request * count,), daemon=True)
+        sender.start()
+        time.sleep(3)
+        grown = _rss_kib(pid) - before
+        answers = _read_responses(sock, count)
+        sender.join(10)
+    assert grown < 6 * 1024, f"server RSS grew by {grown} KiB"
+    assert {head.split(b"\r\n", 1)[0] for head, _ in answers} == {b"HTTP/1.1 404 Not Found"}
+    assert {body for _, body in answers} == {b"<UnknownOperationException/>\n"}

@@ -129,6 +129,7 @@ class StsdHttpProtocol(CoalescingHttpToolsProtocol):
         self.fast_size = 0
         self.keep_alive = True
         self.fast_path, self.fast_raw_path, self.fast_query = "", b"", b""
+        self.idle_since: float | None = None  # loop time the last response completed; None: busy
 
     def on_headers_complete(self) -> None:
         if self.respond_now is None or not self._fast_eligible():
@@ -151,7 +152,10 @@ class StsdHttpProtocol(CoalescingHttpToolsProtocol):
         """Whether this request can be answered in the callback; parses the URL for it."""
         if (self.expect_100_continue or self.parser.should_upgrade() or self.access_log
                 or self.limit_concurrency is not None or self.root_path or self.pipeline
-                or (self.cycle is not None and not self.cycle.response_complete)):
+                or (self.cycle is not None and not self.cycle.response_complete)
+                # A client not reading its answers: uvicorn's cycle waits for the socket to
+                # drain (pipelined requests queue behind it, with reading paused).
+                or self.flow.write_paused):
             return False
         parsed = httptools.parse_url(self.url)
         raw_path = parsed.path
@@ -202,7 +206,10 @@ class StsdHttpProtocol(CoalescingHttpToolsProtocol):
         if not self.keep_alive:
             content.append(b"connection: close\r\n")
         content += (b"\r\n", body)
-        self.transport.write(b"".join(content))
+        # Straight to the socket: the transport's own flow control then sees every answer at
+        # once (a client that stops reading makes the next call wait for the socket to drain,
+        # with reading paused, instead of answers piling up in memory).
+        self.transport.write_now(b"".join(content))  # type: ignore[attr-defined]
         if not self.keep_alive:
             self.transport.close()
         self.on_response_complete()
@@ -229,6 +236,43 @@ class StsdHttpProtocol(CoalescingHttpToolsProtocol):
         self.fast_body = []
         self.cycle = cycle
         self._start_asgi_task(cycle, self.app)
+
+    # Keep-alive: uvicorn arms a timer after every response and cancels it when the next
+    # request arrives. Here one timer stays armed while the connection is in use and checks,
+    # when it fires, how long the connection has been idle (the same 5 s rule, at a fraction
+    # of the cost per request).
+    def _unset_keepalive_if_required(self) -> None:
+        self.idle_since = None  # a request is arriving
+
+    def on_response_complete(self) -> None:
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:  # a pipelined request waited for this one
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+            return
+        self.idle_since = self.loop.time()
+        if self.timeout_keep_alive_task is None:
+            self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive,
+                                                                self.timeout_keep_alive_handler)
+
+    def timeout_keep_alive_handler(self) -> None:
+        self.timeout_keep_alive_task = None
+        if self.idle_since is None or self.transport.is_closing():
+            return  # busy (re-armed when its response is complete) or gone
+        remaining = self.idle_since + self.timeout_keep_alive - self.loop.time()
+        if remaining > 0:
+            self.timeout_keep_alive_task = self.loop.call_later(remaining, self.timeout_keep_alive_handler)
+        else:
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self.timeout_keep_alive_task is not None:
+            self.timeout_keep_alive_task.cancel()
+            self.timeout_keep_alive_task = None
 
     def shutdown(self) -> None:
         if self.fast:  # a request is arriving: answer it, then close
