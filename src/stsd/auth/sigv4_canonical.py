@@ -123,9 +123,19 @@ def collect_headers(headers: Iterable[tuple[bytes, bytes]], names: Iterable[str]
     for raw_name, raw_value in headers:
         bucket = wanted.get(raw_name.lower())
         if bucket is not None:
-            # "Trimall": strip the ends and turn every internal whitespace run into one space.
-            bucket.append(" ".join(raw_value.decode("latin-1").split()))
+            bucket.append(_trimall_cached(raw_value) if len(raw_value) <= _CACHED_VALUE_BYTES else _trimall(raw_value))
     return wanted
+
+
+def _trimall(raw_value: bytes) -> str:
+    """Strip the ends and turn every internal whitespace run into one space."""
+    return " ".join(raw_value.decode("latin-1").split())
+
+
+# Short signed values (Host, Content-Type, X-Amz-Date) repeat from request to request; long
+# ones (session tokens) are trimmed each time and never kept.
+_CACHED_VALUE_BYTES = 128
+_trimall_cached = lru_cache(maxsize=1024)(_trimall)
 
 
 def canonical_headers(signed_headers: Sequence[str], values: dict[bytes, list[str]]) -> str:
