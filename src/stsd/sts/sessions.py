@@ -124,6 +124,9 @@ def session_tags(
     """(all tags of the new session, its transitive keys) after AWS's checks.
 
     Inherited transitive tags flow on; a request may not re-set one (in any case)."""
+    if not requested and not transitive and (caller is None or caller.session is None
+                                             or not caller.session.transitive_keys):
+        return (), ()  # no tags asked for and none inherited (most sessions)
     seen: set[str] = set()
     for tag in requested:
         key = tag["Key"].lower()
