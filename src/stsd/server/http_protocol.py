@@ -1,24 +1,31 @@
-"""uvicorn's httptools protocol, with STS calls answered in the protocol callback and a
-response written in one piece.
+"""uvicorn's httptools protocol, with Query API calls answered in the protocol callback and
+every response written in one piece at the end of the loop step.
 
 Fast path: a Query API request whose body has fully arrived is handed to the pipeline's
 synchronous entry point (:meth:`QueryPipeline.respond_now`) as soon as the parser completes
-it, and the response is written straight to the socket. That skips what uvicorn spends on
-every request before the application runs (an asyncio task, an Event, the ASGI receive and
-send messages), about a fifth of an AssumeRole's cost. Everything the fast path does not
-cover goes to uvicorn's machinery unchanged: server paths (/health, /admin, ...), calls the
-pipeline must await (a simulated Region fault, an action that touches the database), bodies
-over :data:`FAST_BODY_LIMIT`, ``Expect: 100-continue``, upgrades, a request pipelined behind
-one still in progress, and any app that is not stsd's own.
+it. That skips what uvicorn spends on every request around the application (an asyncio task,
+an Event, the ASGI receive and send messages, header re-validation). Everything the fast path
+does not cover goes to uvicorn's machinery unchanged: server paths (/health, /admin, ...),
+calls the pipeline must await (a simulated Region fault, an action that touches the
+database), bodies over :data:`FAST_BODY_LIMIT`, ``Expect: 100-continue``, upgrades, a request
+pipelined behind one still in progress, a client that is not reading its answers, and any
+app that is not stsd's own.
 
-One write per response: uvicorn writes a response's status line and headers when the application sends
-``http.response.start`` and the body on ``http.response.body``: two ``send()`` system calls
-and two TCP segments for every STS answer. Writes made within one event-loop step are
-gathered here and handed to the transport together at the end of that step, which halves
-the per-response system calls without holding anything back (the flush is the very next
-callback of the loop). It also hands the application what CloudTrail records of a TLS
-connection (``tlsDetails.tlsVersion`` and ``cipherSuite``) in the scope's ``state`` under
-:data:`TLS_SCOPE_KEY`, read once per connection. Everything else is uvicorn's own protocol, unchanged.
+Two changes to uvicorn's connection handling come with it: one keep-alive timer per
+connection (re-armed from the idle time) instead of one per response, and reading stays
+paused while pipelined requests are queued (uvicorn resumed it after every answer, so a
+client pipelining without reading could grow the queue without bound).
+
+One write per response: uvicorn writes a response's status line and headers when the
+application sends ``http.response.start`` and the body on ``http.response.body``: two
+``send()`` system calls and two TCP segments for every STS answer. Writes made within one
+event-loop step are gathered here and handed to the transport together at the end of that
+step, which halves the per-response system calls without holding anything back (the flush
+is the very next callback of the loop); the answers to all the connections served in one
+step leave back to back, so the client is woken once for them. It also hands the
+application what CloudTrail records of a TLS connection (``tlsDetails.tlsVersion`` and
+``cipherSuite``) in the scope's ``state`` under :data:`TLS_SCOPE_KEY`, read once per
+connection.
 """
 
 from __future__ import annotations
@@ -36,6 +43,9 @@ log = logging.getLogger("stsd")
 # Bodies up to this size are collected by the fast path; a larger one goes to uvicorn's flow
 # control (Query API calls are a few hundred bytes to a few KB; AWS allows up to 10 MB).
 FAST_BODY_LIMIT = 64 * 1024
+# Answers gathered for one connection within one loop step, past which its next request goes to
+# uvicorn's cycle (which waits for the socket and pauses reading): uvicorn's own high-water mark.
+FAST_PENDING_LIMIT = 64 * 1024
 SERVER_ERROR = (b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain; charset=utf-8\r\n"
                 b"content-length: 21\r\nconnection: close\r\n\r\nInternal Server Error")
 
@@ -64,12 +74,13 @@ def tls_details(transport: asyncio.BaseTransport) -> tuple[str, str] | None:
 
 class CoalescingTransport:
     __slots__ = ("_loop", "_pending", "_transport", "get_extra_info", "is_closing", "pause_reading",
-                 "resume_reading")
+                 "pending_size", "resume_reading")
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop):
         self._transport = transport
         self._loop = loop
         self._pending: list[bytes] | None = None
+        self.pending_size = 0  # bytes gathered for the next flush
         # What uvicorn calls on every request, bound once (``__getattr__`` serves the rest).
         self.get_extra_info = transport.get_extra_info
         self.is_closing = transport.is_closing
@@ -83,17 +94,11 @@ class CoalescingTransport:
             self._loop.call_soon(self.flush)
         else:
             pending.append(bytes(data))
-
-    def write_now(self, data: bytes) -> None:
-        """Write without waiting for the end of the loop step (a whole response), after
-        anything still gathered, so the order on the wire stays the order of writes."""
-        if self._pending is None:
-            self._transport.write(data)
-        else:
-            self._pending.append(data)
+        self.pending_size += len(data)
 
     def flush(self) -> None:
         pending, self._pending = self._pending, None
+        self.pending_size = 0
         if pending and not self._transport.is_closing():
             self._transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
 
@@ -132,6 +137,7 @@ class StsdHttpProtocol(CoalescingHttpToolsProtocol):
         self.idle_since: float | None = None  # loop time the last response completed; None: busy
 
     def on_headers_complete(self) -> None:
+        self.idle_since = None  # busy until this request's answer is complete (see keep-alive below)
         if self.respond_now is None or not self._fast_eligible():
             super().on_headers_complete()
             return
@@ -153,9 +159,10 @@ class StsdHttpProtocol(CoalescingHttpToolsProtocol):
         if (self.expect_100_continue or self.parser.should_upgrade() or self.access_log
                 or self.limit_concurrency is not None or self.root_path or self.pipeline
                 or (self.cycle is not None and not self.cycle.response_complete)
-                # A client not reading its answers: uvicorn's cycle waits for the socket to
-                # drain (pipelined requests queue behind it, with reading paused).
-                or self.flow.write_paused):
+                # A client not reading its answers, or pipelining faster than one loop step
+                # can flush: uvicorn's cycle takes the request and waits for the socket to
+                # drain, and the requests behind it queue with reading paused.
+                or self.flow.write_paused or self.transport.pending_size >= FAST_PENDING_LIMIT):  # type: ignore[attr-defined]
             return False
         parsed = httptools.parse_url(self.url)
         raw_path = parsed.path
@@ -206,10 +213,10 @@ class StsdHttpProtocol(CoalescingHttpToolsProtocol):
         if not self.keep_alive:
             content.append(b"connection: close\r\n")
         content += (b"\r\n", body)
-        # Straight to the socket: the transport's own flow control then sees every answer at
-        # once (a client that stops reading makes the next call wait for the socket to drain,
-        # with reading paused, instead of answers piling up in memory).
-        self.transport.write_now(b"".join(content))  # type: ignore[attr-defined]
+        # Gathered until the end of the loop step like every other write: the answers to all
+        # the connections served in one step then leave back to back, and the client is woken
+        # once for them rather than once per answer (sending each at once cost more CPU here).
+        self.transport.write(b"".join(content))
         if not self.keep_alive:
             self.transport.close()
         self.on_response_complete()
@@ -248,11 +255,13 @@ class StsdHttpProtocol(CoalescingHttpToolsProtocol):
         self.server_state.total_requests += 1
         if self.transport.is_closing():
             return
-        self.flow.resume_reading()
         if self.pipeline:  # a pipelined request waited for this one
+            # Reading stays paused until the queue is empty (uvicorn resumes it after every
+            # answer, so a client pipelining without reading grew the queue without bound).
             cycle, app = self.pipeline.pop()
             self._start_asgi_task(cycle, app)
             return
+        self.flow.resume_reading()
         self.idle_since = self.loop.time()
         if self.timeout_keep_alive_task is None:
             self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive,
