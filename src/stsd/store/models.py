@@ -222,7 +222,10 @@ class AuditEvent(Base):
     # admin API) or over all (CLI), with a time range. The other filters narrow those scans;
     # an index each would cost every insert more than it saves these queries (migration 0006).
     __table_args__ = (Index("ix_audit_events_account_time", "account_id", "event_time"),)
-    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # Insertion order (SQLite's rowid): a random event id as the key put every insert on a
+    # random index page (migration 0008).
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36))
     event_time: Mapped[str] = mapped_column(String(20), index=True)
     account_id: Mapped[str] = mapped_column(String(12))
     region: Mapped[str] = mapped_column(String(32))  # awsRegion: where it is delivered
