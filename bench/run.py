@@ -159,11 +159,16 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(f"load generator ceiling: {ceiling['rps']:.0f} req/s against a static server "
                          f"(generator CPU {ceiling['loadgen_cpu']:.0%})")
             idle_rss = {t.name: rss_kib(t.pid) for t in (stsd, moto)}
-            log(f"fixed concurrency ({plan.concurrency} connections, {plan.duration:.0f} s after "
-                f"{plan.warmup:.0f} s warm-up), one server at a time …")
+            log(f"fixed concurrency ({plan.concurrency} connections, {plan.duration:.0f} s per server in "
+                f"{plan.interleave_rounds} alternating round(s), each after {plan.warmup:.0f} s warm-up), "
+                "one server at a time …")
             for operation in OPERATIONS:
+                pooled = bench.interleaved({
+                    target.name: (lambda seconds, target=target, operation=operation:
+                                  bench.fixed_concurrency(target, operation, duration=seconds))
+                    for target in (stsd, moto)})
                 for target in (stsd, moto):
-                    fixed[(target.name, operation)] = bench.fixed_concurrency(target, operation)
+                    fixed[(target.name, operation)] = pooled[target.name]
             log(f"fixed rate ({plan.rate:.0f} req/s open loop for {plan.rate_duration:.0f} s) …")
             for operation in OPERATIONS:
                 for target in (stsd, moto):

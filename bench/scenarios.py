@@ -66,12 +66,17 @@ class Plan:
     # Audit A/B: pairs of fresh processes, measured in alternating order and pooled (one
     # process's speed varies by ±5 % with its memory layout, as much as the effect measured).
     ab_rounds: int = 3
+    # stsd vs moto and the Region mix: the sides' runs interleaved in this many rounds (order
+    # alternating), each run a share of ``duration``, each side pooled: this machine's speed
+    # drifts by 10-20 % over minutes, and measuring one side after the other put the drift
+    # into the ratio.
+    interleave_rounds: int = 3
     quick: bool = False
 
     @classmethod
     def quick_plan(cls, soak: int) -> Plan:
         return cls(duration=3.0, warmup=1.0, rate_duration=5.0, rate_warmup=1.0, soak=soak,
-                   soak_timeout=300.0, ceiling_duration=2.0, ab_rounds=1, quick=True)
+                   soak_timeout=300.0, ceiling_duration=2.0, ab_rounds=1, interleave_rounds=1, quick=True)
 
 
 @dataclass
@@ -270,11 +275,27 @@ class Bench:
             sample_error=result.sample_error[:1000], latencies=latencies,
         )
 
+    def interleaved(self, runs: dict[str, Callable[[float], Measurement]]) -> dict[str, Measurement]:
+        """Each named run (called with its measured seconds) in ``plan.interleave_rounds``
+        rounds, the order reversed every other round, ``plan.duration`` shared among a name's
+        runs; each name's runs pooled."""
+        rounds = max(1, self.plan.interleave_rounds)
+        seconds = max(self.plan.duration / rounds, min(5.0, self.plan.duration))
+        measured: dict[str, list[Measurement]] = {name: [] for name in runs}
+        for index in range(rounds):
+            order = list(runs) if index % 2 == 0 else list(reversed(runs))
+            if rounds > 1:
+                self.log(f"  round {index + 1} of {rounds}: {' then '.join(order)}")
+            for name in order:
+                measured[name].append(runs[name](seconds))
+        return {name: pool_runs(found) for name, found in measured.items()}
+
     def fixed_concurrency(self, target: Target, operation: str, endpoints: Sequence[tuple[str, str]] = PLAIN,
-                          variant: str = "", source: str | None = None) -> Measurement:
+                          variant: str = "", source: str | None = None,
+                          duration: float | None = None) -> Measurement:
         plan = self.plan
         spec = self.spec(self.pool(target, operation, endpoints=endpoints), connections=plan.concurrency,
-                         duration=plan.duration, warmup=plan.warmup, source=source)
+                         duration=duration or plan.duration, warmup=plan.warmup, source=source)
         m = self.measure(target, spec, operation, "concurrency")
         m.variant = variant
         self.log(f"  {variant or target.name:4} {operation:17} c={plan.concurrency}: {m.rps:8.1f} req/s  "
@@ -377,11 +398,16 @@ class Bench:
                 except RuntimeError as error:
                     mapped = False
                     self.log(f"  /global/ from {MAPPED_SOURCE}: skipped ({str(error).splitlines()[0]})")
-                runs["plain"] = self.fixed_concurrency(target, ASSUME_ROLE, PLAIN, "plain")
-                runs["mix"] = self.fixed_concurrency(target, ASSUME_ROLE, REGION_MIX, "mix")
+                variants: dict[str, Callable[[float], Measurement]] = {
+                    "plain": lambda seconds: self.fixed_concurrency(target, ASSUME_ROLE, PLAIN, "plain",
+                                                                    duration=seconds),
+                    "mix": lambda seconds: self.fixed_concurrency(target, ASSUME_ROLE, REGION_MIX, "mix",
+                                                                  duration=seconds),
+                }
                 if mapped:
-                    runs["global-mapped"] = self.fixed_concurrency(target, ASSUME_ROLE, GLOBAL, "global-mapped",
-                                                                   source=MAPPED_SOURCE)
+                    variants["global-mapped"] = lambda seconds: self.fixed_concurrency(
+                        target, ASSUME_ROLE, GLOBAL, "global-mapped", source=MAPPED_SOURCE, duration=seconds)
+                runs = self.interleaved(variants)
             finally:
                 target.stop()
         return runs

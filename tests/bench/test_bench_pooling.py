@@ -49,3 +49,33 @@ def test_two_runs_pool_into_one() -> None:
 def test_one_run_is_itself() -> None:
     only = run(10, 1.0, 1.0, [5], 1)
     assert pool_runs([only]) is only
+
+
+def test_interleaved_runs_alternate_share_the_duration_and_pool() -> None:
+    from bench.scenarios import Bench, Pinning, Plan
+
+    logged: list[str] = []
+    bench = Bench(Plan(duration=15.0, interleave_rounds=3), Pinning(None, None), logged.append)
+    calls: list[tuple[str, float]] = []
+
+    def side(name: str, ok: int):
+        def measure(seconds: float) -> Measurement:
+            calls.append((name, seconds))
+            return run(ok, seconds, seconds, [1000], 100)
+        return measure
+
+    pooled = bench.interleaved({"stsd": side("stsd", 30_000), "moto": side("moto", 2_000)})
+    assert calls == [("stsd", 5.0), ("moto", 5.0), ("moto", 5.0), ("stsd", 5.0), ("stsd", 5.0), ("moto", 5.0)]
+    assert logged == ["  round 1 of 3: stsd then moto", "  round 2 of 3: moto then stsd",
+                      "  round 3 of 3: stsd then moto"]
+    assert (pooled["stsd"].ok, pooled["stsd"].elapsed) == (90_000, 15.0)
+    assert pooled["moto"].rps == 400.0
+
+
+def test_short_runs_are_not_split_below_five_seconds() -> None:
+    from bench.scenarios import Bench, Pinning, Plan
+
+    bench = Bench(Plan(duration=3.0, interleave_rounds=3), Pinning(None, None), lambda _: None)
+    seconds: list[float] = []
+    bench.interleaved({"a": lambda s: seconds.append(s) or run(10, s, s, [1], 1)})
+    assert seconds == [3.0, 3.0, 3.0]
