@@ -175,7 +175,12 @@ def main(argv: list[str] | None = None) -> int:
                     rate[(target.name, operation)] = bench.fixed_rate(target, operation)
             if plan.soak > 0:
                 log(f"soak ({plan.soak} AssumeRole calls against stsd, budget {plan.soak_timeout:.0f} s) …")
-                soak_result = bench.soak(stsd)
+                control = StsdTarget("stsd-control")
+                try:
+                    bench.start_stsd(control)
+                    soak_result = bench.soak(stsd, control)
+                finally:
+                    control.stop()
             final_rss = {t.name: rss_kib(t.pid) for t in (stsd, moto)}
         if plan.region_mix:
             log(f"Region mix: AssumeRole at / vs over {len(REGION_MIX)} Regional/global endpoints (c="

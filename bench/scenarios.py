@@ -58,6 +58,10 @@ class Plan:
     soak_windows: int = 5  # compare the first and the last soak/5 requests
     soak_chunk_max: int = 20_000  # a fresh signed pool per chunk
     soak_timeout: float = 3600.0
+    # Beside the soak, a second stsd (started for it) measured for this long after every soak
+    # chunk: the machine's drift shows in both, the soaked server's ageing only in the soak, so
+    # each window is also given relative to the control measured beside it.
+    soak_control_seconds: float = 1.0
     ceiling_duration: float = 3.0
     pool_size: int = 512
     compare: bool = True  # stsd vs moto: verification, ceiling, fixed concurrency/rate, soak
@@ -131,6 +135,7 @@ class Measurement:
     sample_error: str = ""
     latencies: array = field(default_factory=lambda: array("I"), repr=False)
     writer: dict[str, Any] = field(default_factory=dict)  # audit A/B, audit on: the writer process's CPU
+    control_rps: float | None = None  # soak chunks: the control server's rate measured right after
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -318,7 +323,14 @@ class Bench:
         return m
 
     # --- soak ---------------------------------------------------------------------------
-    def soak(self, target: Target) -> dict[str, Any]:
+    def control_rate(self, control: Target) -> float:
+        """AssumeRole req/s of the soak's control server over ``plan.soak_control_seconds``."""
+        plan = self.plan
+        spec = self.spec(self.pool(control, ASSUME_ROLE), connections=plan.concurrency,
+                         duration=plan.soak_control_seconds, warmup=0.5)
+        return self.measure(control, spec, ASSUME_ROLE, "soak-control").rps
+
+    def soak(self, target: Target, control: Target | None = None) -> dict[str, Any]:
         plan = self.plan
         window = max(1, plan.soak // plan.soak_windows)
         per_window = math.ceil(window / plan.soak_chunk_max)
@@ -340,13 +352,16 @@ class Bench:
             spec = self.spec(self.pool(target, ASSUME_ROLE), connections=plan.concurrency, count=chunk,
                              duration=left, grace=10.0)
             m = self.measure(target, spec, ASSUME_ROLE, "soak-chunk", timeout=left + 30)
+            if control is not None:
+                m.control_rps = self.control_rate(control)
             chunks.append(m)
             done += m.ok
             elapsed = time.monotonic() - started
             eta = elapsed / (index + 1) * (chunks_total - index - 1)
             self.log(f"  soak {done:>7}/{total}: {m.rps:7.1f} req/s  p99 {m.latency_ms['p99']} ms  "
                      f"RSS {m.rss_after_kib / 1024:6.1f} MiB  CPU {m.server_cpu:4.0%} (others {m.foreign_cpu:3.0%})  "
-                     f"[{elapsed:5.0f}s, eta {eta:4.0f}s]"
+                     + (f"control {m.control_rps:7.1f} req/s  " if control is not None else "")
+                     + f"[{elapsed:5.0f}s, eta {eta:4.0f}s]"
                      + ("" if m.all_ok else f"  NOT ALL OK {m.statuses} {m.errors}"))
         windows = [self._window(chunks[i * per_window : (i + 1) * per_window])
                    for i in range(len(chunks) // per_window)]
@@ -370,6 +385,19 @@ class Bench:
             "server_cpu": sum(c.server_cpu * c.elapsed for c in chunks) / elapsed if elapsed else 0.0,
             "foreign_cpu": sum(c.foreign_cpu * c.elapsed for c in chunks) / elapsed if elapsed else 0.0,
             "rps_per_cpu": ok / sum(c.ok / c.rps_per_cpu for c in chunks if c.rps_per_cpu) if ok else 0.0,
+            **Bench._relative(chunks),
+        }
+
+    @staticmethod
+    def _relative(chunks: list[Measurement]) -> dict[str, float]:
+        """The window's rate relative to the control server measured beside its chunks: each
+        chunk's rate over its control's, weighted by the chunk's duration."""
+        if not chunks or any(c.control_rps is None or c.control_rps <= 0 for c in chunks):
+            return {}
+        elapsed = sum(c.elapsed for c in chunks)
+        return {
+            "control_rps": sum(c.control_rps * c.elapsed for c in chunks) / elapsed,  # type: ignore[operator]
+            "relative": sum(c.rps / c.control_rps * c.elapsed for c in chunks) / elapsed,  # type: ignore[operator]
         }
 
     # --- stsd-only A/B comparisons ---------------------------------------------------------

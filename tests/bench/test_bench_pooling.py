@@ -79,3 +79,38 @@ def test_short_runs_are_not_split_below_five_seconds() -> None:
     seconds: list[float] = []
     bench.interleaved({"a": lambda s: seconds.append(s) or run(10, s, s, [1], 1)})
     assert seconds == [3.0, 3.0, 3.0]
+
+
+def _soak_chunk(ok: int, elapsed: float, control_rps: float | None) -> Measurement:
+    chunk = run(ok, elapsed, elapsed, [1000], 100_000)
+    chunk.control_rps = control_rps
+    return chunk
+
+
+def test_a_soak_window_is_also_given_relative_to_its_control() -> None:
+    from bench.scenarios import Bench
+
+    window = Bench._window([_soak_chunk(30_000, 5.0, 7_500.0), _soak_chunk(20_000, 5.0, 5_000.0)])
+    assert window["rps"] == 5_000.0
+    assert window["control_rps"] == 6_250.0
+    assert window["relative"] == 0.8  # each chunk ran at 0.8 of the control measured after it
+    assert "relative" not in Bench._window([_soak_chunk(10, 1.0, None)])
+
+
+def test_the_soak_verdict_is_judged_relative_to_the_control() -> None:
+    from bench.report import verdicts
+    from bench.scenarios import Plan
+
+    def window(rps: float, relative: float) -> dict:
+        return {"rps": rps, "rps_per_cpu": rps, "rss_end_kib": 100_000, "relative": relative}
+
+    # The machine got 20 % faster during the soak; relative to the control the server stayed flat.
+    soak = {"window": 100_000, "total": 500_000, "complete": True, "all_ok": True,
+            "windows": [window(6_000.0, 0.80), window(7_200.0, 0.82)]}
+    found = {v.name: v for v in verdicts(Plan(), {}, {}, soak)}
+    throughput = found["stsd AssumeRole soak throughput, first vs last 100,000 of 500,000"]
+    assert throughput.passed is True
+    assert throughput.measured.startswith("0.800 → 0.820 of the control (+2.5%); raw 6000 → 7200 req/s (+20.0%)")
+    soak["windows"][1] = window(7_200.0, 0.70)
+    found = {v.name: v for v in verdicts(Plan(), {}, {}, soak)}
+    assert found["stsd AssumeRole soak throughput, first vs last 100,000 of 500,000"].passed is False
